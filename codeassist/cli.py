@@ -1,0 +1,252 @@
+"""The ``codeassist`` command: a thin layer over the Python API.
+
+Progress goes to stderr, data to stdout. Failures print one actionable line and exit non-zero.
+Only the standard library is imported up front, so lexical commands answer fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import Any, Sequence, TextIO
+
+from . import __version__
+from .errors import CodeassistError
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="codeassist",
+        description="Index a code repository and ask questions about it.",
+    )
+    parser.add_argument("--version", action="version", version=f"codeassist {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("index", help="build or update the index of a repository")
+    p.add_argument("path", nargs="?", default=".", help="repository folder (default: .)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--rebuild", action="store_true", help="discard the index and build it anew")
+    p.add_argument("--workers", type=int, default=None, help="parser processes (default: one per core)")
+    p.add_argument("--wait", type=float, default=None, metavar="SECONDS",
+                   help="wait this long for another indexer of the same repository (default: fail at once)")
+    p.add_argument("--include-secrets", action="store_true", default=None,
+                   help="also index files whose names mark them as secrets (.env, *.pem ...)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+
+    p = sub.add_parser("search", help="search the index (lexical + symbol names)")
+    p.add_argument("query")
+    p.add_argument("--repo", default=".", help="repository folder (default: .)")
+    p.add_argument("-k", type=int, default=10, help="number of hits (default: 10)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("status", help="what the index of a repository holds")
+    p.add_argument("--repo", default=".", help="repository folder (default: .)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("symbols", help="where is NAME defined")
+    p.add_argument("name")
+    p.add_argument("--repo", default=".")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("refs", help="who uses NAME (calls, imports, types, base classes)")
+    p.add_argument("name")
+    p.add_argument("--repo", default=".")
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return _COMMANDS[args.command](args)
+    except CodeassistError as exc:
+        print(f"codeassist: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(
+            "codeassist: interrupted; the index stays consistent and the next run finishes the work",
+            file=sys.stderr,
+        )
+        return 130
+    except BrokenPipeError:  # `codeassist search ... | head`
+        sys.stderr.close()
+        return 0
+
+
+# ---------------------------------------------------------------------- commands
+def _open(path: str, **overrides: Any):  # -> Project
+    from .project import open_project
+
+    return open_project(path, **overrides)
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    project = _open(
+        args.path, workers=args.workers, lock_wait=args.wait, include_secrets=args.include_secrets
+    )
+    bar = None if args.quiet else ProgressBar(sys.stderr)
+    stats = project.index(bar, rebuild=args.rebuild)
+    if bar:
+        bar.close()
+    if args.json:
+        data = stats.to_dict()
+        data["root"] = str(project.root)
+        data["index_dir"] = str(project.index_dir)
+        _print_json(data)
+        return 0
+    out = sys.stdout
+    if stats.rebuilt:
+        print(f"rebuilt the index: {stats.rebuilt}", file=out)
+    print(
+        f"indexed {project.root} in {stats.seconds:.2f}s "
+        f"({stats.added} added, {stats.updated} updated, {stats.removed} removed, "
+        f"{stats.unchanged} unchanged)",
+        file=out,
+    )
+    langs = ", ".join(f"{lang} {n}" for lang, n in stats.to_dict()["languages"].items())  # type: ignore[union-attr]
+    print(f"  files       {stats.files:>9,}   {langs}", file=out)
+    print(f"  symbols     {stats.symbols:>9,}", file=out)
+    print(f"  references  {stats.references:>9,}", file=out)
+    print(f"  chunks      {stats.chunks:>9,}", file=out)
+    if stats.skipped:
+        detail = ", ".join(f"{reason} {n}" for reason, n in sorted(stats.skipped.items()))
+        print(f"  skipped     {sum(stats.skipped.values()):>9,}   {detail}", file=out)
+    if stats.parse_errors:
+        print(f"  {stats.parse_errors} file(s) have syntax errors (indexed as far as they parse)", file=out)
+    for error in stats.errors[:10]:
+        print(f"  warning: {error}", file=sys.stderr)
+    return 0
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    project = _open(args.repo)
+    hits = project.search(args.query, k=args.k)
+    if args.json:
+        _print_json({"query": args.query, "hits": [h.to_dict() for h in hits]})
+        return 0
+    if not hits:
+        print("no hits", file=sys.stderr)
+        return 0
+    for hit in hits:
+        label = f"  {hit.symbol} ({hit.kind})" if hit.symbol else ""
+        print(f"{hit.path}:{hit.start_line}-{hit.end_line}{label}  [{hit.score:.4f}]")
+        lines = hit.text.split("\n")
+        for line in lines[:6]:
+            print(f"    {line[:160]}")
+        if len(lines) > 6:
+            print(f"    … {len(lines) - 6} more lines")
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    project = _open(args.repo)
+    status = project.status()
+    if args.json:
+        _print_json(status.to_dict())
+        return 0
+    if not status.indexed:
+        print(f"{status.root}: not indexed yet; run `codeassist index {status.root}`")
+        return 0
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(status.last_indexed or 0))
+    print(f"{status.root}")
+    print(f"  index       {status.index_dir} ({status.index_bytes / 1e6:.1f} MB), last run {when}")
+    langs = ", ".join(f"{k} {v}" for k, v in status.languages.items())
+    print(f"  files       {status.files:>9,}   {langs}")
+    print(f"  symbols     {status.symbols:>9,}")
+    print(f"  references  {status.references:>9,}")
+    print(f"  chunks      {status.chunks:>9,}")
+    if status.skipped:
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(status.skipped.items()))
+        print(f"  skipped     {sum(status.skipped.values()):>9,}   {detail}")
+    if status.pending_changes:
+        print(f"  {status.pending_changes} file(s) changed since; run `codeassist index` to update")
+    else:
+        print("  up to date")
+    return 0
+
+
+def _cmd_symbols(args: argparse.Namespace) -> int:
+    found = _open(args.repo).symbols(args.name)
+    if args.json:
+        _print_json({"name": args.name, "symbols": [s.to_dict() for s in found]})
+        return 0
+    for s in found:
+        print(f"{s.path}:{s.start_line}-{s.end_line}  {s.kind} {s.qualname}")
+        print(f"    {s.signature}")
+    if not found:
+        print(f"no definition of {args.name!r} in the index", file=sys.stderr)
+    return 0
+
+
+def _cmd_refs(args: argparse.Namespace) -> int:
+    found = _open(args.repo).references(args.name)
+    if args.json:
+        _print_json({"name": args.name, "references": [r.to_dict() for r in found]})
+        return 0
+    for r in found:
+        where = f"  in {r.symbol}" if r.symbol else ""
+        print(f"{r.path}:{r.line}  {r.kind}{where}    {r.text[:120]}")
+    if not found:
+        print(f"no references to {args.name!r} in the index", file=sys.stderr)
+    return 0
+
+
+_COMMANDS = {
+    "index": _cmd_index,
+    "search": _cmd_search,
+    "status": _cmd_status,
+    "symbols": _cmd_symbols,
+    "refs": _cmd_refs,
+}
+
+
+def _print_json(data: object) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal; occasional plain lines otherwise."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.width = 30
+        self._last = 0.0
+        self._phase = ""
+
+    def __call__(self, p: Any) -> None:
+        now = time.monotonic()
+        phase_changed = p.phase != self._phase
+        self._phase = p.phase
+        if not self.tty:
+            if phase_changed and p.phase != "finish":
+                print(f"codeassist: {p.phase} …", file=self.stream, flush=True)
+            return
+        if not phase_changed and now - self._last < 0.1 and p.done != p.total:
+            return
+        self._last = now
+        if p.phase == "walk":
+            line = "walking the repository …"
+        else:
+            frac = p.done / p.total if p.total else 1.0
+            filled = int(frac * self.width)
+            name = p.path[-40:] if p.path else ""
+            line = f"{p.phase:<6} [{'#' * filled}{'.' * (self.width - filled)}] {p.done}/{p.total} {name}"
+        cols = os.get_terminal_size(self.stream.fileno()).columns if self.tty else 100
+        self.stream.write("\r" + line[: cols - 1].ljust(cols - 1))
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\r\033[K")
+            self.stream.flush()

@@ -1,0 +1,192 @@
+"""Settings: defaults < config file < ``CODEASSIST_*`` environment < explicit arguments.
+
+The config file is TOML, at ``$CODEASSIST_CONFIG`` or ``<user config dir>/codeassist/config.toml``.
+Keys are the field names of :class:`Settings`, either at the top level or under an ``[index]``
+table, e.g.::
+
+    max_file_bytes = 2_000_000
+    [index]
+    include_secrets = false
+    extra_ignores = ["fixtures/big/"]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import ConfigError
+
+__all__ = ["Settings", "load_settings", "data_home", "config_path"]
+
+#: File name patterns that carry credentials; never indexed unless include_secrets is set.
+DEFAULT_SECRET_PATTERNS: tuple[str, ...] = (
+    ".env",
+    ".env.*",
+    "*.env",
+    ".envrc",
+    "*.pem",
+    "*.key",
+    "*.p12",
+    "*.pfx",
+    "*.jks",
+    "*.keystore",
+    "*.kdbx",
+    "*.gpg",
+    "*.asc",
+    "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
+    "id_ed25519*",
+    "*.ppk",
+    "credentials",
+    "credentials.json",
+    "credentials.yml",
+    "credentials.yaml",
+    "secrets.*",
+    "secret.*",
+    "*.secret",
+    "*.secrets",
+    ".netrc",
+    ".npmrc",
+    ".pypirc",
+    ".git-credentials",
+    ".htpasswd",
+    "service-account*.json",
+    "*.tfstate",
+    "*.tfvars",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of codeassist, with its default."""
+
+    #: where indexes live (one folder per repository); CODEASSIST_HOME moves it
+    home: Path = field(default_factory=lambda: _default_home())
+    #: files larger than this are skipped ("too-large")
+    max_file_bytes: int = 2_000_000
+    #: a file whose longest line exceeds this and whose mean line is long is "minified"
+    minified_line_length: int = 1000
+    #: index files matching the secret patterns anyway (not recommended)
+    include_secrets: bool = False
+    secret_patterns: tuple[str, ...] = DEFAULT_SECRET_PATTERNS
+    #: extra gitignore-style patterns applied at the repository root
+    extra_ignores: tuple[str, ...] = ()
+    #: parser processes; 0 means one per CPU core
+    workers: int = 0
+    #: chunk size budget in non-whitespace characters (cAST's measure)
+    chunk_chars: int = 1200
+    #: seconds to wait for another indexer to finish; 0 fails at once
+    lock_wait: float = 0.0
+
+
+def _default_home() -> Path:
+    env = os.environ.get("CODEASSIST_HOME")
+    if env:
+        return Path(env).expanduser()
+    return data_home()
+
+
+def data_home() -> Path:
+    """The per-user data directory (XDG on Linux, Library on macOS, LOCALAPPDATA on Windows)."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "codeassist"
+
+
+def config_path() -> Path:
+    """Where the config file is read from."""
+    env = os.environ.get("CODEASSIST_CONFIG")
+    if env:
+        return Path(env).expanduser()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
+    else:
+        base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "codeassist" / "config.toml"
+
+
+def _coerce(name: str, kind: Any, value: Any, origin: str) -> Any:
+    """Convert a raw value (TOML or env string) to the field's type."""
+    try:
+        if kind in ("Path", Path):
+            return Path(str(value)).expanduser()
+        if kind in ("bool", bool):
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(value)
+        if kind in ("int", int):
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return int(value)
+        if kind in ("float", float):
+            return float(value)
+        if str(kind).startswith("tuple"):
+            if isinstance(value, str):
+                return tuple(v.strip() for v in value.split(",") if v.strip())
+            return tuple(str(v) for v in value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{origin}: {name}={value!r} is not a valid {kind}; fix or remove it"
+        ) from None
+    return value
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}; fix or remove it") from None
+    flat: dict[str, Any] = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    flat.update(data.get("index", {}))
+    return flat
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None, *, read_file: bool = True) -> Settings:
+    """Build Settings from defaults, the config file, the environment and ``overrides``.
+
+    ``overrides`` with a value of None are ignored, so CLI options can pass through unset.
+    """
+    known = {f.name: f.type for f in fields(Settings)}
+    values: dict[str, Any] = {}
+    if read_file:
+        path = config_path()
+        for key, raw in _read_file(path).items():
+            if key in known:
+                values[key] = _coerce(key, known[key], raw, str(path))
+    for key, kind in known.items():
+        env = os.environ.get(f"CODEASSIST_{key.upper()}")
+        if env is not None:
+            values[key] = _coerce(key, kind, env, f"CODEASSIST_{key.upper()}")
+    for key, raw in (overrides or {}).items():
+        if raw is None:
+            continue
+        if key not in known:
+            raise ConfigError(f"unknown setting {key!r}; known settings: {', '.join(sorted(known))}")
+        values[key] = _coerce(key, known[key], raw, "argument")
+    settings = Settings(**values)
+    if settings.max_file_bytes <= 0 or settings.chunk_chars < 100:
+        raise ConfigError("max_file_bytes must be > 0 and chunk_chars >= 100")
+    return settings
+
+
+def replace(settings: Settings, **changes: Any) -> Settings:
+    """A copy of ``settings`` with ``changes`` applied."""
+    return dataclasses.replace(settings, **changes)

@@ -1,0 +1,1 @@
+"""The durable index: SQLite store, incremental indexer, writer lock."""

@@ -1,0 +1,247 @@
+"""Build or update an index: walk, diff against what is stored, parse what changed, write.
+
+Incremental by content hash, with a stat fast path: a file whose size and mtime match the stored
+row is not even opened. Changed files are parsed in worker processes (when there are enough of
+them to pay for the start-up) and written by this process in batched transactions; each file's
+rows go in with its ``files`` row, so ``kill -9`` at any point loses at most the current batch,
+which the next run redoes.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from ..config import Settings
+from ..walker import walk
+from .lock import WriterLock
+from .store import Store
+from .worker import FileOutcome, FileProcessor, FileTask, init_worker, process_in_worker
+
+__all__ = ["IndexStats", "Progress", "build_index"]
+
+#: fewer changed files than this are parsed in-process (no pool start-up)
+_POOL_THRESHOLD = 64
+_COMMIT_EVERY_S = 1.0
+_COMMIT_EVERY_FILES = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A progress report: ``phase`` is walk, parse or finish; ``done`` of ``total`` files."""
+
+    phase: str
+    done: int
+    total: int
+    path: str = ""
+
+
+@dataclass
+class IndexStats:
+    """What an index run did, and what the index now holds."""
+
+    files: int = 0
+    languages: dict[str, int] = field(default_factory=dict)
+    symbols: int = 0
+    references: int = 0
+    chunks: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    parse_errors: int = 0
+    seconds: float = 0.0
+    rebuilt: str = ""
+    errors: list[str] = field(default_factory=list)
+    #: seconds per phase (walk, parse_and_write, finish)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "files": self.files,
+            "languages": dict(sorted(self.languages.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "symbols": self.symbols,
+            "references": self.references,
+            "chunks": self.chunks,
+            "skipped": dict(sorted(self.skipped.items())),
+            "added": self.added,
+            "updated": self.updated,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "files_with_syntax_errors": self.parse_errors,
+            "seconds": round(self.seconds, 3),
+            "rebuilt": self.rebuilt,
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def _settings_key(settings: Settings) -> str:
+    return f"chunk_chars={settings.chunk_chars};minified={settings.minified_line_length}"
+
+
+def build_index(
+    root: Path,
+    folder: Path,
+    settings: Settings,
+    progress: ProgressCallback | None = None,
+    *,
+    rebuild: bool = False,
+) -> IndexStats:
+    """Bring the index in ``folder`` up to date with the repository at ``root``."""
+    started = time.perf_counter()
+    report = progress or (lambda p: None)
+    stats = IndexStats()
+    with WriterLock(folder, wait=settings.lock_wait):
+        store = Store.open(folder, create=True)
+        try:
+            reason = store.rebuild_reason
+            if rebuild or store.meta("settings") not in (None, _settings_key(settings)):
+                reason = "rebuild requested" if rebuild else "chunking settings changed"
+                store.reset(reason)
+                store.close()
+                store = Store.open(folder, create=True)
+            stats.rebuilt = reason
+            store.set_meta("settings", _settings_key(settings))
+            store.set_meta("root", str(root))
+            _update(store, root, settings, report, stats)
+            store.set_meta("last_indexed", str(time.time()))
+            _fill_totals(store, stats)
+        finally:
+            store.close()
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+def _update(store: Store, root: Path, settings: Settings, report: ProgressCallback, stats: IndexStats) -> None:
+    report(Progress("walk", 0, 0))
+    t0 = time.perf_counter()
+    walked = walk(root, settings)
+    stats.timings["walk"] = time.perf_counter() - t0
+    known = store.known_files()
+    cold = not known
+    walk_skips = walked.skipped_by_reason()
+
+    tasks: list[FileTask] = []
+    for entry in walked.files:
+        row = known.get(entry.relpath)
+        if row is not None and row.size == entry.size and row.mtime_ns == entry.mtime_ns:
+            stats.unchanged += 1
+            continue
+        tasks.append(
+            FileTask(
+                entry.relpath,
+                entry.abspath,
+                entry.size,
+                entry.mtime_ns,
+                row.hash if row is not None else None,
+                settings.minified_line_length,
+                settings.chunk_chars,
+            )
+        )
+    present = {entry.relpath for entry in walked.files}
+    gone = [row for path, row in known.items() if path not in present]
+
+    if gone:
+        store.begin()
+        for row in gone:
+            store.delete_file(row.id)
+        store.commit()
+        stats.removed = len(gone)
+
+    total = len(tasks)
+    report(Progress("parse", 0, total))
+    t0 = time.perf_counter()
+
+    last_commit = time.monotonic()
+    in_txn = False
+    done = 0
+    try:
+        for outcome in _run(tasks, settings):
+            if not in_txn:
+                store.begin()
+                in_txn = True
+            _apply(store, outcome, known, stats)
+            done += 1
+            now = time.monotonic()
+            if now - last_commit >= _COMMIT_EVERY_S or done % _COMMIT_EVERY_FILES == 0:
+                store.commit()
+                in_txn = False
+                last_commit = now
+                report(Progress("parse", done, total, outcome.relpath))
+        if in_txn:
+            store.commit()
+            in_txn = False
+    finally:
+        if in_txn:
+            store.conn.execute("ROLLBACK")
+    report(Progress("parse", done, total))
+    report(Progress("finish", done, total))
+    t1 = time.perf_counter()
+    stats.timings["parse_and_write"] = t1 - t0
+    if cold or total:
+        store.create_indexes()
+    stats.timings["finish"] = time.perf_counter() - t1
+
+    stats.skipped = dict(walk_skips)
+
+
+def _apply(store: Store, outcome: FileOutcome, known: dict, stats: IndexStats) -> None:
+    row = known.get(outcome.relpath)
+    if outcome.unchanged and row is not None:
+        store.touch_file(row.id, outcome.size, outcome.mtime_ns)
+        stats.unchanged += 1
+        return
+    if row is not None:
+        store.delete_file(row.id)
+        stats.updated += 1
+    else:
+        stats.added += 1
+    if outcome.error:
+        stats.errors.append(f"{outcome.relpath}: {outcome.error}")
+    if outcome.parsed is None:
+        store.add_skipped(outcome.relpath, outcome.size, outcome.mtime_ns, outcome.digest, outcome.skip or "unreadable")
+    else:
+        store.add_parsed(outcome.relpath, outcome.size, outcome.mtime_ns, outcome.digest or "", outcome.parsed)
+
+
+def _run(tasks: list[FileTask], settings: Settings) -> Iterator[FileOutcome]:
+    """Process tasks, in worker processes when there are many."""
+    workers = settings.workers or os.cpu_count() or 1
+    if len(tasks) < _POOL_THRESHOLD or workers <= 1:
+        processor = FileProcessor()
+        for task in tasks:
+            yield processor(task)
+        return
+    import multiprocessing
+
+    # spawn: safe when the caller has threads (the TUI does), and measured faster here than
+    # forkserver (6.6 s vs 9.0 s for sympy's parse on 2 cores); workers import little.
+    ctx = multiprocessing.get_context("spawn")
+    # big files first so that no worker is left with a huge file at the end
+    ordered = sorted(tasks, key=lambda t: -t.size)
+    with ctx.Pool(workers, initializer=init_worker) as pool:
+        yield from pool.imap_unordered(process_in_worker, ordered, chunksize=4)
+
+
+def _fill_totals(store: Store, stats: IndexStats) -> None:
+    langs: Counter[str] = Counter()
+    for language, count in store.rows(
+        "SELECT language, COUNT(*) FROM files WHERE skip IS NULL GROUP BY language"
+    ):
+        langs[language or "text"] = count
+    stats.languages = dict(langs)
+    stats.files = sum(langs.values())
+    for reason, count in store.rows("SELECT skip, COUNT(*) FROM files WHERE skip IS NOT NULL GROUP BY skip"):
+        stats.skipped[reason] = stats.skipped.get(reason, 0) + count
+    stats.symbols = store.rows("SELECT COUNT(*) FROM symbols").__next__()[0]
+    stats.references = store.rows("SELECT COUNT(*) FROM refs").__next__()[0]
+    stats.chunks = store.rows("SELECT COUNT(*) FROM chunks").__next__()[0]
+    stats.parse_errors = store.rows("SELECT COUNT(*) FROM files WHERE parse_errors=1").__next__()[0]

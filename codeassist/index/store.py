@@ -1,0 +1,316 @@
+"""The durable index: SQLite in WAL mode with an FTS5 lexical index.
+
+Tables: ``files`` (one row per file seen, with its stat, content hash, language or skip
+reason), ``symbols``, ``refs`` (references by name), ``chunks`` and the contentless FTS5 table
+``chunks_fts`` whose rowid is the chunk id. Each file's rows are written in the same transaction
+as its ``files`` row, so a crash at any moment leaves a consistent index that the next run
+completes. Readers never block the writer (WAL).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from ..errors import IndexCorruptError, IndexNotBuiltError
+from ..parsing.extract import EXTRACTOR_VERSION, ParsedFile
+from ..parsing.terms import TermExpander
+
+__all__ = ["Store", "FileRow", "SCHEMA_VERSION"]
+
+SCHEMA_VERSION = 1  # bump on any change to tables, FTS columns or term rules
+DB_NAME = "index.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files(
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    language TEXT,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    hash TEXT,
+    skip TEXT,
+    lines INTEGER NOT NULL DEFAULT 0,
+    parse_errors INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS symbols(
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    norm TEXT NOT NULL,
+    qualname TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    start_line INTEGER NOT NULL,
+    end_line INTEGER NOT NULL,
+    signature TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    parent_id INTEGER
+);
+CREATE TABLE IF NOT EXISTS refs(
+    file_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    lines TEXT NOT NULL,          -- every line of this use inside the symbol: "12,40,41"
+    symbol_id INTEGER             -- the enclosing symbol, NULL at file level
+);
+CREATE TABLE IF NOT EXISTS chunks(
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL,
+    start_line INTEGER NOT NULL,
+    end_line INTEGER NOT NULL,
+    symbol_id INTEGER,
+    text TEXT NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    path, symbol, body, extra, content='', tokenize='porter unicode61 remove_diacritics 2'
+);
+"""
+
+# Secondary indexes are created after a cold bulk load (much faster than maintaining them).
+_INDEXES = """
+CREATE INDEX IF NOT EXISTS symbols_norm ON symbols(norm);
+CREATE INDEX IF NOT EXISTS symbols_file ON symbols(file_id);
+CREATE INDEX IF NOT EXISTS refs_name ON refs(name);
+CREATE INDEX IF NOT EXISTS refs_file ON refs(file_id);
+CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class FileRow:
+    id: int
+    path: str
+    size: int
+    mtime_ns: int
+    hash: str | None
+    skip: str | None
+
+
+class Store:
+    """One repository's index database. Not thread-safe: one Store per thread."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+        self._expander = TermExpander()
+        #: why the index was emptied when it was opened (outdated format), or ""
+        self.rebuild_reason = ""
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def open(cls, folder: Path, *, create: bool = False) -> Store:
+        """Open the index in ``folder``; with ``create``, make it (or rebuild an outdated one)."""
+        path = folder / DB_NAME
+        if not path.exists() and not create:
+            raise IndexNotBuiltError(
+                "this repository has no index yet; run `codeassist index` in it first"
+            )
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA temp_store=MEMORY")
+            conn.execute("PRAGMA cache_size=-65536")
+            conn.execute("PRAGMA mmap_size=268435456")
+            store = cls(conn, path)
+            if create:
+                store._ensure_schema()
+            else:
+                store._check_readable()
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorruptError(
+                f"the index at {path} is damaged ({exc}); rebuild it with `codeassist index --rebuild`"
+            ) from None
+        return store
+
+    def _ensure_schema(self) -> None:
+        version = self.meta("schema_version")
+        extractor = self.meta("extractor_version")
+        expected = (str(SCHEMA_VERSION), str(EXTRACTOR_VERSION))
+        if version is not None and (version, extractor) != expected:
+            self.reset(reason=f"index format {version}/{extractor} is outdated")
+        self.conn.executescript(_SCHEMA)
+        if self.meta("schema_version") is None:
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
+            self.set_meta("extractor_version", str(EXTRACTOR_VERSION))
+            self.set_meta("created_at", str(time.time()))
+
+    def _check_readable(self) -> None:
+        version = self.meta("schema_version")
+        if version is None:
+            raise IndexNotBuiltError("the index is empty; run `codeassist index` to build it")
+        if version != str(SCHEMA_VERSION) or self.meta("extractor_version") != str(EXTRACTOR_VERSION):
+            raise IndexNotBuiltError(
+                "the index was written by another version of codeassist; run `codeassist index` "
+                "to rebuild it"
+            )
+
+    def reset(self, reason: str = "") -> None:
+        """Drop every table (used when the on-disk format is outdated)."""
+        self.rebuild_reason = reason
+        tables = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+                " AND name NOT LIKE 'chunks_fts_%'"
+            )
+        ]
+        self.conn.execute("BEGIN IMMEDIATE")
+        for table in tables:
+            self.conn.execute(f'DROP TABLE IF EXISTS "{table}"')
+        self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # ------------------------------------------------------------------ meta
+    def meta(self, key: str) -> str | None:
+        try:
+            row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        except sqlite3.OperationalError:
+            return None
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", (key, value))
+
+    # ------------------------------------------------------------------ writing
+    def begin(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        self.conn.execute("COMMIT")
+
+    def create_indexes(self) -> None:
+        self.conn.executescript(_INDEXES)
+
+    def known_files(self) -> dict[str, FileRow]:
+        return {
+            r[1]: FileRow(*r)
+            for r in self.conn.execute("SELECT id, path, size, mtime_ns, hash, skip FROM files")
+        }
+
+    def touch_file(self, file_id: int, size: int, mtime_ns: int) -> None:
+        self.conn.execute("UPDATE files SET size=?, mtime_ns=? WHERE id=?", (size, mtime_ns, file_id))
+
+    def delete_file(self, file_id: int) -> None:
+        """Remove a file and everything derived from it (FTS rows included)."""
+        conn = self.conn
+        row = conn.execute("SELECT path FROM files WHERE id=?", (file_id,)).fetchone()
+        if row is None:
+            return
+        path_terms = self._expander.with_extra(row[0])
+        deletes = [
+            (chunk_id, path_terms, self._expander.with_extra(qualname or ""), text, self._expander.extra(text))
+            for chunk_id, text, qualname in conn.execute(
+                "SELECT c.id, c.text, s.qualname FROM chunks c LEFT JOIN symbols s"
+                " ON s.id = c.symbol_id WHERE c.file_id=?",
+                (file_id,),
+            )
+        ]
+        conn.executemany(
+            "INSERT INTO chunks_fts(chunks_fts, rowid, path, symbol, body, extra)"
+            " VALUES('delete', ?, ?, ?, ?, ?)",
+            deletes,
+        )
+        conn.execute("DELETE FROM chunks WHERE file_id=?", (file_id,))
+        conn.execute("DELETE FROM symbols WHERE file_id=?", (file_id,))
+        conn.execute("DELETE FROM refs WHERE file_id=?", (file_id,))
+        conn.execute("DELETE FROM files WHERE id=?", (file_id,))
+
+    def add_skipped(self, path: str, size: int, mtime_ns: int, digest: str | None, reason: str) -> None:
+        self.conn.execute(
+            "INSERT INTO files(path, size, mtime_ns, hash, skip) VALUES(?, ?, ?, ?, ?)",
+            (path, size, mtime_ns, digest, reason),
+        )
+
+    def add_parsed(self, path: str, size: int, mtime_ns: int, digest: str, parsed: ParsedFile) -> None:
+        """Insert a parsed file with its symbols, references, chunks and FTS rows."""
+        conn = self.conn
+        cur = conn.execute(
+            "INSERT INTO files(path, language, size, mtime_ns, hash, lines, parse_errors)"
+            " VALUES(?, ?, ?, ?, ?, ?, ?)",
+            (path, parsed.language, size, mtime_ns, digest, parsed.line_count, int(parsed.parse_errors)),
+        )
+        file_id = cur.lastrowid
+        ids: list[int] = []
+        if parsed.symbols:
+            base = (conn.execute("SELECT COALESCE(MAX(id), 0) FROM symbols").fetchone()[0]) + 1
+            ids = list(range(base, base + len(parsed.symbols)))
+            conn.executemany(
+                "INSERT INTO symbols(id, file_id, name, norm, qualname, kind, start_line, end_line,"
+                " signature, doc, parent_id) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        ids[i],
+                        file_id,
+                        s.name,
+                        s.name.replace("_", "").lower(),
+                        s.qualname,
+                        s.kind,
+                        s.start_line,
+                        s.end_line,
+                        s.signature,
+                        s.doc,
+                        ids[s.parent] if s.parent is not None else None,
+                    )
+                    for i, s in enumerate(parsed.symbols)
+                ],
+            )
+        if parsed.references:
+            conn.executemany(
+                "INSERT INTO refs(file_id, name, kind, lines, symbol_id) VALUES(?,?,?,?,?)",
+                [
+                    (file_id, name, kind, lines, None if sym is None else ids[sym])
+                    for name, kind, lines, sym in parsed.references
+                ],
+            )
+        if parsed.chunks:
+            base = (conn.execute("SELECT COALESCE(MAX(id), 0) FROM chunks").fetchone()[0]) + 1
+            conn.executemany(
+                "INSERT INTO chunks(id, file_id, start_line, end_line, symbol_id, text)"
+                " VALUES(?,?,?,?,?,?)",
+                [
+                    (
+                        base + i,
+                        file_id,
+                        c.start_line,
+                        c.end_line,
+                        ids[c.symbol] if c.symbol is not None else None,
+                        c.text,
+                    )
+                    for i, c in enumerate(parsed.chunks)
+                ],
+            )
+            path_terms = self._expander.with_extra(path)
+            conn.executemany(
+                "INSERT INTO chunks_fts(rowid, path, symbol, body, extra) VALUES(?, ?, ?, ?, ?)",
+                [
+                    (
+                        base + i,
+                        path_terms,
+                        c.symbol_terms,
+                        c.text,
+                        c.terms,
+                    )
+                    for i, c in enumerate(parsed.chunks)
+                ],
+            )
+
+    # ------------------------------------------------------------------ reading
+    def rows(self, sql: str, params: Iterable[object] = ()) -> Iterator[tuple]:
+        return self.conn.execute(sql, tuple(params))
+
+    def integrity_problems(self) -> list[str]:
+        """SQLite's and FTS5's own consistency checks; empty when healthy."""
+        problems = [r[0] for r in self.conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
+        try:
+            self.conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('integrity-check')")
+        except sqlite3.DatabaseError as exc:
+            problems.append(f"fts: {exc}")
+        return problems

@@ -1,0 +1,84 @@
+"""Per-file work done in parser processes: read, classify, parse. Never raises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..parsing.extract import ParsedFile, parse_file
+from ..parsing.languages import detect_language
+from ..parsing.terms import TermExpander
+from ..reader import read_text
+
+__all__ = ["FileTask", "FileOutcome", "FileProcessor", "process_file"]
+
+
+@dataclass(frozen=True, slots=True)
+class FileTask:
+    relpath: str
+    abspath: str
+    size: int
+    mtime_ns: int
+    #: hash already stored for this path; when the content still matches, nothing is parsed
+    known_hash: str | None
+    minified_line_length: int
+    chunk_chars: int
+
+
+@dataclass(frozen=True, slots=True)
+class FileOutcome:
+    relpath: str
+    size: int
+    mtime_ns: int
+    digest: str | None
+    parsed: ParsedFile | None = None
+    skip: str | None = None
+    #: content unchanged since the last index (only the stat changed)
+    unchanged: bool = False
+    error: str | None = None
+
+
+class FileProcessor:
+    """Callable that processes tasks; holds per-process state (the term memo)."""
+
+    def __init__(self) -> None:
+        self.expander = TermExpander()
+
+    def __call__(self, task: FileTask) -> FileOutcome:
+        return process_file(task, self.expander)
+
+
+def process_file(task: FileTask, expander: TermExpander | None = None) -> FileOutcome:
+    """Read and parse one file; bad input becomes a skip reason, not an exception."""
+    result = read_text(task.abspath, task.minified_line_length)
+    if result.digest is not None and result.digest == task.known_hash:
+        return FileOutcome(task.relpath, task.size, task.mtime_ns, result.digest, unchanged=True)
+    if result.data is None:
+        return FileOutcome(task.relpath, task.size, task.mtime_ns, result.digest, skip=result.skip)
+    language = detect_language(task.relpath, result.data[:256]) or "text"
+    try:
+        parsed = parse_file(result.data, task.relpath, language, task.chunk_chars, expander)
+    except RecursionError:
+        return FileOutcome(task.relpath, task.size, task.mtime_ns, result.digest, skip="parse-error",
+                           error="nesting too deep")
+    except Exception as exc:  # a grammar or query failure must not take the indexer down
+        return FileOutcome(
+            task.relpath, task.size, task.mtime_ns, result.digest, skip="parse-error",
+            error=f"{type(exc).__name__}: {exc}",
+        )
+    return FileOutcome(task.relpath, task.size, task.mtime_ns, result.digest, parsed=parsed)
+
+
+# State of a pool worker process (one processor per process, made by the pool initializer).
+_worker_processor: FileProcessor | None = None
+
+
+def init_worker() -> None:
+    """Pool initializer: give this worker process its own processor."""
+    global _worker_processor
+    _worker_processor = FileProcessor()
+
+
+def process_in_worker(task: FileTask) -> FileOutcome:
+    """Pool entry point; see :func:`init_worker`."""
+    assert _worker_processor is not None, "init_worker was not run in this process"
+    return _worker_processor(task)

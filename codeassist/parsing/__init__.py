@@ -1,0 +1,1 @@
+"""Parsing with tree-sitter: languages, tag queries, symbols, references and chunks."""

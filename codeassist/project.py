@@ -1,0 +1,172 @@
+"""The Python API: a :class:`Project` is one repository and its index.
+
+The CLI and the terminal UI are thin layers over this class. Every call opens its own short
+SQLite connection, so a Project can be shared between threads.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from .config import Settings, load_settings
+from .errors import RepositoryError
+from .index.indexer import IndexStats, ProgressCallback, build_index
+from .index.location import index_dir
+from .index.store import DB_NAME, Store
+from .results import IndexStatus, ReferenceInfo, SearchHit, SymbolInfo
+
+__all__ = ["Project", "open_project"]
+
+
+class Project:
+    """A repository on disk plus its index under the data directory."""
+
+    def __init__(self, root: Path, settings: Settings) -> None:
+        self.root = root
+        self.settings = settings
+        self.index_dir = index_dir(settings.home, root)
+
+    def __repr__(self) -> str:
+        return f"Project({str(self.root)!r})"
+
+    @contextmanager
+    def _store(self) -> Iterator[Store]:
+        store = Store.open(self.index_dir)
+        try:
+            yield store
+        finally:
+            store.close()
+
+    # ------------------------------------------------------------------ indexing
+    def index(self, progress: ProgressCallback | None = None, *, rebuild: bool = False) -> IndexStats:
+        """Build or update the index (incremental); ``progress`` receives Progress reports."""
+        return build_index(self.root, self.index_dir, self.settings, progress, rebuild=rebuild)
+
+    def status(self, *, check_pending: bool = True) -> IndexStatus:
+        """What the index holds; ``pending_changes`` counts files changed on disk since."""
+        db = self.index_dir / DB_NAME
+        if not db.exists():
+            return IndexStatus(str(self.root), str(self.index_dir), indexed=False)
+        with self._store() as store:
+            languages = {
+                (lang or "text"): n
+                for lang, n in store.rows(
+                    "SELECT language, COUNT(*) FROM files WHERE skip IS NULL GROUP BY language"
+                    " ORDER BY COUNT(*) DESC, language"
+                )
+            }
+            skipped = dict(
+                store.rows("SELECT skip, COUNT(*) FROM files WHERE skip IS NOT NULL GROUP BY skip")
+            )
+            count = lambda table: store.rows(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: E731
+            last = store.meta("last_indexed")
+            pending = self._pending(store) if check_pending else 0
+            symbols, refs, chunks = count("symbols"), count("refs"), count("chunks")
+        size = sum(p.stat().st_size for p in self.index_dir.glob(DB_NAME + "*") if p.is_file())
+        return IndexStatus(
+            root=str(self.root),
+            index_dir=str(self.index_dir),
+            indexed=True,
+            files=sum(languages.values()),
+            languages=languages,
+            symbols=symbols,
+            references=refs,
+            chunks=chunks,
+            skipped=skipped,
+            last_indexed=float(last) if last else None,
+            index_bytes=size,
+            pending_changes=pending,
+        )
+
+    def _pending(self, store: Store) -> int:
+        from .walker import walk
+
+        known = store.known_files()
+        walked = walk(self.root, self.settings)
+        pending = 0
+        for entry in walked.files:
+            row = known.pop(entry.relpath, None)
+            if row is None or row.size != entry.size or row.mtime_ns != entry.mtime_ns:
+                pending += 1
+        return pending + len(known)
+
+    # ------------------------------------------------------------------ querying
+    def search(self, query: str, k: int = 10) -> list[SearchHit]:
+        """Hybrid search: the ``k`` best hits for ``query``."""
+        from .retrieval import search
+
+        with self._store() as store:
+            return search(store, query, k)
+
+    def symbols(self, name: str, *, limit: int = 100) -> list[SymbolInfo]:
+        """Definitions named ``name`` (a plain, qualified or ``Class::method`` name; case and
+        underscores ignored), exact-case matches first."""
+        from .parsing.terms import normalize_name
+
+        parts = [p for p in re.split(r"\.|::|#|->", name.strip()) if p]
+        if not parts:
+            return []
+        last = parts[-1]
+        dotted = ".".join(parts).lower() if len(parts) > 1 else ""
+        with self._store() as store:
+            rows = store.rows(
+                "SELECT f.path, s.name, s.qualname, s.kind, s.start_line, s.end_line, s.signature,"
+                " s.doc, p.qualname FROM symbols s JOIN files f ON f.id=s.file_id"
+                " LEFT JOIN symbols p ON p.id=s.parent_id WHERE s.norm=?",
+                (normalize_name(last),),
+            ).fetchall()
+        if dotted:
+            rows = [r for r in rows if r[2].lower().endswith(dotted)]
+        rows.sort(key=lambda r: (r[1] != last, r[1].startswith("_"), r[0], r[4]))
+        return [SymbolInfo(*r) for r in rows[:limit]]
+
+    def references(self, symbol: str, *, limit: int = 500) -> list[ReferenceInfo]:
+        """Uses of ``symbol`` (by its last name component): calls, imports, types, bases."""
+        parts = [p for p in re.split(r"\.|::|#|->", symbol.strip()) if p]
+        if not parts:
+            return []
+        name = parts[-1]
+        with self._store() as store:
+            rows = store.rows(
+                "SELECT f.path, r.lines, r.name, r.kind, s.qualname, r.file_id FROM refs r"
+                " JOIN files f ON f.id=r.file_id LEFT JOIN symbols s ON s.id=r.symbol_id"
+                " WHERE r.name=? OR r.name LIKE ? ESCAPE '\\'",
+                (name, "%." + name.replace("_", "\\_").replace("%", "\\%")),
+            ).fetchall()
+            uses = sorted(
+                (path, int(line), ref_name, kind, enclosing, file_id)
+                for path, lines, ref_name, kind, enclosing, file_id in rows
+                for line in lines.split(",")
+            )[:limit]
+            out = []
+            for path, line, ref_name, kind, enclosing, file_id in uses:
+                text_row = store.rows(
+                    "SELECT text, start_line FROM chunks WHERE file_id=? AND start_line<=? AND end_line>=?"
+                    " LIMIT 1",
+                    (file_id, line, line),
+                ).fetchone()
+                text = ""
+                if text_row:
+                    lines_ = text_row[0].split("\n")
+                    idx = line - text_row[1]
+                    text = lines_[idx].strip() if 0 <= idx < len(lines_) else ""
+                out.append(ReferenceInfo(path, line, ref_name, kind, enclosing, text))
+        return out
+
+
+def open_project(path: str | os.PathLike[str] = ".", **settings: Any) -> Project:
+    """Open the repository at ``path`` (the index is not built: call ``.index()``).
+
+    Keyword arguments override settings (see :class:`codeassist.config.Settings`).
+    """
+    root = Path(path).expanduser()
+    if not root.exists():
+        raise RepositoryError(f"{root} does not exist; pass the path of a repository folder")
+    if not root.is_dir():
+        raise RepositoryError(f"{root} is not a folder; pass the path of a repository folder")
+    return Project(root.resolve(), load_settings(settings))
+

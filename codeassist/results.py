@@ -1,0 +1,80 @@
+"""Result types of the Python API: small frozen dataclasses mirroring the CLI's JSON."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+__all__ = ["SearchHit", "SymbolInfo", "ReferenceInfo", "IndexStatus"]
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A retrieved piece of code. Lines are 1-based and inclusive; paths use ``/``."""
+
+    path: str
+    start_line: int
+    end_line: int
+    symbol: str | None
+    kind: str | None
+    score: float
+    text: str
+    #: rank of this hit in each retrieval source that found it (1 = best)
+    sources: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SymbolInfo:
+    """A definition found in the index."""
+
+    path: str
+    name: str
+    qualname: str
+    kind: str
+    start_line: int
+    end_line: int
+    signature: str
+    doc: str
+    parent: str | None
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ReferenceInfo:
+    """A use of a name: where it is, what kind of use, and which symbol it sits in."""
+
+    path: str
+    line: int
+    name: str
+    kind: str
+    symbol: str | None
+    text: str
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """What the index of a repository holds."""
+
+    root: str
+    index_dir: str
+    indexed: bool
+    files: int = 0
+    languages: dict[str, int] = field(default_factory=dict)
+    symbols: int = 0
+    references: int = 0
+    chunks: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    last_indexed: float | None = None
+    index_bytes: int = 0
+    #: files added, changed or removed on disk since the last index run
+    pending_changes: int = 0
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)

@@ -1,0 +1,182 @@
+"""Hybrid search over the index: several ranked sources fused with reciprocal-rank fusion.
+
+Sources (each returns chunk ids in rank order):
+
+* ``lexical`` – BM25 over code-aware terms (FTS5), path and symbol columns weighted up;
+* ``symbol``  – identifiers and dotted names in the query matched against symbol names;
+* ``path``    – file paths and ``file:line`` / stack-trace locations mentioned in the query.
+
+Dense retrieval and graph neighbours plug in as further sources.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .errors import QueryError
+from .index.store import Store
+from .parsing.terms import STOPWORDS, normalize_name, query_terms
+from .results import SearchHit
+
+__all__ = ["search", "RRF_K"]
+
+RRF_K = 60
+#: per-source weights in the fusion; identifiers typed by the user are strong evidence
+SOURCE_WEIGHTS = {"lexical": 1.0, "symbol": 1.5, "path": 1.5}
+_BM25_WEIGHTS = (2.0, 4.0, 1.0, 1.0)  # path, symbol, body, extra
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:(?:\.|::|#|->)[A-Za-z_][A-Za-z0-9_]*)*")
+_LOCATION = re.compile(
+    r"(?P<path>[A-Za-z0-9_./\\-]+\.[A-Za-z0-9]{1,8})(?:\"?,? line (?P<l1>\d+)|:(?P<l2>\d+))?"
+)
+_KIND_ORDER = {"class": 0, "struct": 0, "interface": 0, "trait": 0, "enum": 0, "function": 1,
+               "method": 1, "type": 2, "module": 2, "macro": 2, "constant": 3}
+
+
+@dataclass
+class _Candidate:
+    chunk_id: int
+    sources: dict[str, int] = field(default_factory=dict)
+    symbol_id: int | None = None  # a symbol that matched by name, shown instead of the chunk's
+    score: float = 0.0
+
+
+def search(store: Store, query: str, k: int = 10) -> list[SearchHit]:
+    """Top ``k`` hits for ``query``."""
+    if not query or not query.strip():
+        raise QueryError("the search query is empty; pass some words or an identifier")
+    k = max(1, int(k))
+    depth = max(50, k * 5)
+    candidates: dict[int, _Candidate] = {}
+
+    def add(source: str, ranked: list[tuple[int, int | None]]) -> None:
+        for rank, (chunk_id, symbol_id) in enumerate(ranked, start=1):
+            cand = candidates.setdefault(chunk_id, _Candidate(chunk_id))
+            if source not in cand.sources:
+                cand.sources[source] = rank
+                cand.score += SOURCE_WEIGHTS.get(source, 1.0) / (RRF_K + rank)
+            if symbol_id is not None and cand.symbol_id is None:
+                cand.symbol_id = symbol_id
+
+    add("lexical", [(cid, None) for cid in _lexical(store, query, depth)])
+    add("symbol", _symbols(store, query, depth))
+    add("path", _paths(store, query, depth))
+    ranked = sorted(candidates.values(), key=lambda c: (-c.score, c.chunk_id))[:k]
+    return _materialise(store, ranked)
+
+
+def _lexical(store: Store, query: str, limit: int) -> list[int]:
+    terms = query_terms(query)
+    if not terms:
+        return []
+    match = " OR ".join(f'"{t}"' for t in terms)
+    rows = store.rows(
+        "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts, ?, ?, ?, ?) LIMIT ?",
+        (match, *_BM25_WEIGHTS, limit),
+    )
+    return [r[0] for r in rows]
+
+
+def _symbols(store: Store, query: str, limit: int) -> list[tuple[int, int | None]]:
+    """Symbols named in the query, best first, as (chunk holding the definition, symbol id)."""
+    found: list[tuple[tuple, int, int]] = []  # (sort key, symbol id, file id)
+    seen: set[int] = set()
+    for match in _IDENT.finditer(query):
+        word = match.group(0)
+        parts = re.split(r"\.|::|#|->", word)
+        last = parts[-1]
+        if len(last) < 2 or (last.lower() in STOPWORDS and len(parts) == 1):
+            continue
+        dotted = ".".join(parts) if len(parts) > 1 else ""
+        identifier_like = len(parts) > 1 or "_" in last or last != last.lower()
+        rows = store.rows(
+            "SELECT id, file_id, name, qualname, kind FROM symbols WHERE norm=? LIMIT 500",
+            (normalize_name(last),),
+        )
+        for sym_id, file_id, name, qualname, kind in rows:
+            if sym_id in seen:
+                continue
+            if dotted and not (qualname.lower().endswith(dotted.lower()) or qualname.lower() == dotted.lower()):
+                qual_penalty = 1
+            else:
+                qual_penalty = 0
+            key = (
+                qual_penalty,
+                0 if name == last else 1,
+                0 if identifier_like else 1,
+                1 if name.startswith("_") else 0,
+                _KIND_ORDER.get(kind, 4),
+                len(qualname),
+                qualname,
+            )
+            found.append((key, sym_id, file_id))
+            seen.add(sym_id)
+    found.sort()
+    out: list[tuple[int, int | None]] = []
+    for _key, sym_id, file_id in found[:limit]:
+        chunk_id = _chunk_for_symbol(store, sym_id, file_id)
+        if chunk_id is not None:
+            out.append((chunk_id, sym_id))
+    return out
+
+
+def _chunk_for_symbol(store: Store, sym_id: int, file_id: int) -> int | None:
+    row = store.rows(
+        "SELECT c.id FROM chunks c JOIN symbols s ON s.id=? WHERE c.file_id=? AND c.end_line >= s.start_line"
+        " ORDER BY c.start_line LIMIT 1",
+        (sym_id, file_id),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _paths(store: Store, query: str, limit: int) -> list[tuple[int, int | None]]:
+    """Files (and lines) the query names: ``pkg/mod.py``, ``mod.py:42``, ``File "x.py", line 3``."""
+    out: list[tuple[int, int | None]] = []
+    for match in _LOCATION.finditer(query):
+        path = match.group("path").replace("\\", "/").lstrip("./")
+        if "/" not in path and "." not in path:
+            continue
+        line = match.group("l1") or match.group("l2")
+        rows = store.rows(
+            "SELECT id FROM files WHERE skip IS NULL AND (path=? OR path LIKE ?) ORDER BY length(path) LIMIT 5",
+            (path, "%/" + path.replace("%", r"\%").replace("_", r"\_")),
+        ).fetchall()
+        for (file_id,) in rows:
+            if line:
+                row = store.rows(
+                    "SELECT id FROM chunks WHERE file_id=? AND start_line<=? AND end_line>=?"
+                    " ORDER BY start_line LIMIT 1",
+                    (file_id, int(line), int(line)),
+                ).fetchone()
+            else:
+                row = store.rows(
+                    "SELECT id FROM chunks WHERE file_id=? ORDER BY start_line LIMIT 1", (file_id,)
+                ).fetchone()
+            if row:
+                out.append((row[0], None))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _materialise(store: Store, ranked: list[_Candidate]) -> list[SearchHit]:
+    hits: list[SearchHit] = []
+    for cand in ranked:
+        row = store.rows(
+            "SELECT f.path, c.start_line, c.end_line, c.text, c.symbol_id FROM chunks c"
+            " JOIN files f ON f.id=c.file_id WHERE c.id=?",
+            (cand.chunk_id,),
+        ).fetchone()
+        if row is None:
+            continue
+        path, start, end, text, chunk_symbol = row
+        symbol_id = cand.symbol_id if cand.symbol_id is not None else chunk_symbol
+        qualname = kind = None
+        if symbol_id is not None:
+            sym = store.rows("SELECT qualname, kind FROM symbols WHERE id=?", (symbol_id,)).fetchone()
+            if sym:
+                qualname, kind = sym
+        hits.append(
+            SearchHit(path, start, end, qualname, kind, round(cand.score, 6), text, dict(cand.sources))
+        )
+    return hits

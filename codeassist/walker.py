@@ -1,0 +1,237 @@
+"""Repository walk: which files are candidates for indexing, and why the others are not.
+
+Rules, in order: default ignores (VCS folders, dependency and build folders, lock files,
+virtualenvs), ``.gitignore``/``.codeassistignore`` at every level (deeper files win, ``!``
+negation honoured) plus ``.git/info/exclude``, secret-bearing file names, symlinks (followed only
+inside the root, loops detected), permission errors and files that vanish mid-walk. The walk is
+iterative, sorted, and never raises for a bad entry: it records a skip reason instead.
+Content checks (binary, encoding, minified) happen when the file is read; see ``reader``.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .config import Settings
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pathspec
+
+__all__ = ["WalkEntry", "WalkResult", "walk", "SKIP_REASONS"]
+
+DEFAULT_IGNORED_DIRS = frozenset(
+    {
+        ".git", ".hg", ".svn", ".bzr", "_darcs", ".jj", ".sl",
+        "node_modules", "bower_components", ".pnpm-store", ".yarn",
+        ".venv", "venv", ".virtualenv", "virtualenv", "__pypackages__", "site-packages",
+        "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis",
+        ".tox", ".nox", ".eggs", ".ipynb_checkpoints",
+        "build", "dist", "target", "out", ".next", ".nuxt", ".svelte-kit", ".parcel-cache",
+        ".cache", ".gradle", ".idea", ".terraform", ".serverless",
+        "coverage", "htmlcov", ".nyc_output", "vendor", "Pods", "DerivedData", ".build",
+        ".codeassist",
+    }
+)
+
+DEFAULT_IGNORED_FILES = frozenset(
+    {
+        "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb",
+        "poetry.lock", "Pipfile.lock", "uv.lock", "pdm.lock", "Cargo.lock", "Gemfile.lock",
+        "composer.lock", "go.sum", "mix.lock", "pubspec.lock", "Podfile.lock", "flake.lock",
+        ".DS_Store", "Thumbs.db",
+    }
+)
+
+DEFAULT_IGNORED_SUFFIXES = (".min.js", ".min.css", ".map", ".egg-info", ".pyc", ".pyo")
+
+#: every reason a file can be skipped, walk-time and read-time
+SKIP_REASONS = (
+    "ignored",          # .gitignore / .codeassistignore / extra_ignores
+    "default-ignore",   # VCS, dependency, build and cache folders, lock files
+    "secret",           # file name says it holds credentials
+    "symlink-outside",  # symlink pointing outside the repository
+    "symlink-loop",     # symlink to a folder already being walked
+    "broken-symlink",
+    "not-regular",      # fifo, socket, device
+    "permission-denied",
+    "vanished",         # deleted between listing and reading
+    "too-large",
+    "binary",
+    "invalid-utf8",
+    "minified",
+    "unknown-type",     # no grammar and not a text format we chunk
+)
+
+
+@dataclass(frozen=True, slots=True)
+class WalkEntry:
+    """A file that passed the walk's filters."""
+
+    relpath: str
+    abspath: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class WalkResult:
+    """Files to consider, plus every skipped path with its reason."""
+
+    files: list[WalkEntry] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def skipped_by_reason(self) -> Counter[str]:
+        return Counter(reason for _, reason in self.skipped)
+
+
+@dataclass
+class _IgnoreLayer:
+    base: str  # relative dir of the ignore file ("" for root), with trailing "/"
+    spec: pathspec.GitIgnoreSpec
+
+
+def _compile(lines: list[str]) -> pathspec.GitIgnoreSpec | None:
+    import pathspec
+
+    lines = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    if not lines:
+        return None
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except Exception:  # malformed pattern: ignore the file rather than crash the walk
+        return None
+
+
+def _read_ignore_file(path: str) -> list[str]:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read().splitlines()
+    except OSError:
+        return []
+
+
+def _is_ignored(layers: list[_IgnoreLayer], relpath: str, is_dir: bool) -> bool:
+    """Apply every layer from the root down; the deepest layer with an opinion wins."""
+    verdict = False
+    for layer in layers:
+        if not relpath.startswith(layer.base):
+            continue
+        sub = relpath[len(layer.base):]
+        result = layer.spec.check_file(sub + "/" if is_dir else sub)
+        if result.include is None and is_dir:
+            result = layer.spec.check_file(sub)
+        if result.include is not None:
+            verdict = result.include
+    return verdict
+
+
+def walk(root: Path, settings: Settings) -> WalkResult:
+    """Walk ``root`` and return the candidate files (sorted) and the skipped paths."""
+    root_real = os.path.realpath(root)
+    result = WalkResult()
+    secret_spec = None if settings.include_secrets else _compile(list(settings.secret_patterns))
+
+    root_layers: list[_IgnoreLayer] = []
+    root_lines = list(settings.extra_ignores) + _read_ignore_file(
+        os.path.join(root_real, ".git", "info", "exclude")
+    )
+    spec = _compile(root_lines)
+    if spec is not None:
+        root_layers.append(_IgnoreLayer("", spec))
+
+    # stack of (dir path as walked, its real path, relative dir with trailing "/", ignore
+    # layers, real paths of the folders above it)
+    stack: list[tuple[str, str, str, list[_IgnoreLayer], frozenset[str]]] = [
+        (root_real, root_real, "", root_layers, frozenset({root_real}))
+    ]
+    root_prefix = root_real.rstrip(os.sep) + os.sep
+    while stack:
+        dir_abs, dir_real, dir_rel, layers, ancestors = stack.pop()
+        try:
+            with os.scandir(dir_abs) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except PermissionError:
+            result.skipped.append((dir_rel.rstrip("/") or ".", "permission-denied"))
+            continue
+        except FileNotFoundError:
+            result.skipped.append((dir_rel.rstrip("/") or ".", "vanished"))
+            continue
+        except OSError:
+            result.skipped.append((dir_rel.rstrip("/") or ".", "permission-denied"))
+            continue
+
+        names = {e.name for e in entries}
+        new_layers = layers
+        for ignore_name in (".gitignore", ".codeassistignore"):
+            if ignore_name in names:
+                spec = _compile(_read_ignore_file(os.path.join(dir_abs, ignore_name)))
+                if spec is not None:
+                    new_layers = [*new_layers, _IgnoreLayer(dir_rel, spec)]
+
+        subdirs: list[tuple[str, str, str, list[_IgnoreLayer], frozenset[str]]] = []
+        for entry in entries:
+            name = entry.name
+            rel = dir_rel + name
+            try:
+                is_link = entry.is_symlink()
+                st = entry.stat(follow_symlinks=True)
+            except FileNotFoundError:
+                result.skipped.append((rel, "broken-symlink" if entry.is_symlink() else "vanished"))
+                continue
+            except PermissionError:
+                result.skipped.append((rel, "permission-denied"))
+                continue
+            except OSError:  # ELOOP and friends
+                result.skipped.append((rel, "symlink-loop"))
+                continue
+            is_dir = stat.S_ISDIR(st.st_mode)
+
+            if is_dir:
+                if (
+                    name in DEFAULT_IGNORED_DIRS
+                    or name.endswith(".egg-info")
+                    or os.path.isfile(os.path.join(entry.path, "pyvenv.cfg"))
+                ):
+                    result.skipped.append((rel + "/", "default-ignore"))
+                    continue
+            elif name in DEFAULT_IGNORED_FILES or name.endswith(DEFAULT_IGNORED_SUFFIXES):
+                result.skipped.append((rel, "default-ignore"))
+                continue
+            if new_layers and _is_ignored(new_layers, rel, is_dir):
+                result.skipped.append((rel + "/" if is_dir else rel, "ignored"))
+                continue
+            if not is_dir and secret_spec is not None and (
+                secret_spec.match_file(rel) or secret_spec.match_file(name)
+            ):
+                result.skipped.append((rel, "secret"))
+                continue
+
+            real = entry.path
+            if is_link:
+                real = os.path.realpath(entry.path)
+                if real != root_real and not real.startswith(root_prefix):
+                    result.skipped.append((rel, "symlink-outside"))
+                    continue
+            if is_dir:
+                real_dir = real if is_link else os.path.join(dir_real, name)
+                if real_dir in ancestors:
+                    result.skipped.append((rel + "/", "symlink-loop"))
+                    continue
+                subdirs.append((entry.path, real_dir, rel + "/", new_layers, ancestors | {real_dir}))
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                result.skipped.append((rel, "not-regular"))
+                continue
+            if st.st_size > settings.max_file_bytes:
+                result.skipped.append((rel, "too-large"))
+                continue
+            result.files.append(WalkEntry(rel, entry.path, st.st_size, st.st_mtime_ns))
+        # push in reverse so that the walk visits folders in sorted order
+        stack.extend(reversed(subdirs))
+    result.files.sort(key=lambda f: f.relpath)
+    return result
