@@ -22,8 +22,9 @@ from .results import SearchHit
 __all__ = ["search", "RRF_K"]
 
 RRF_K = 60
-#: per-source weights in the fusion; identifiers typed by the user are strong evidence
-SOURCE_WEIGHTS = {"lexical": 1.0, "symbol": 1.5, "path": 1.5}
+#: per-source weights in the fusion; identifiers typed by the user are strong evidence, a plain
+#: English word that happens to name a symbol ("simplify") is weak evidence
+SOURCE_WEIGHTS = {"lexical": 1.0, "symbol": 1.5, "symbol_word": 0.5, "path": 1.5}
 _BM25_WEIGHTS = (2.0, 4.0, 1.0, 1.0)  # path, symbol, body, extra
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:(?:\.|::|#|->)[A-Za-z_][A-Za-z0-9_]*)*")
 _LOCATION = re.compile(
@@ -49,18 +50,18 @@ def search(store: Store, query: str, k: int = 10) -> list[SearchHit]:
     depth = max(50, k * 5)
     candidates: dict[int, _Candidate] = {}
 
-    def add(source: str, ranked: list[tuple[int, int | None]]) -> None:
-        for rank, (chunk_id, symbol_id) in enumerate(ranked, start=1):
+    def add(source: str, ranked: list[tuple[int, int | None, float]]) -> None:
+        for rank, (chunk_id, symbol_id, weight) in enumerate(ranked, start=1):
             cand = candidates.setdefault(chunk_id, _Candidate(chunk_id))
             if source not in cand.sources:
                 cand.sources[source] = rank
-                cand.score += SOURCE_WEIGHTS.get(source, 1.0) / (RRF_K + rank)
+                cand.score += weight / (RRF_K + rank)
             if symbol_id is not None and cand.symbol_id is None:
                 cand.symbol_id = symbol_id
 
-    add("lexical", [(cid, None) for cid in _lexical(store, query, depth)])
+    add("lexical", [(cid, None, SOURCE_WEIGHTS["lexical"]) for cid in _lexical(store, query, depth)])
     add("symbol", _symbols(store, query, depth))
-    add("path", _paths(store, query, depth))
+    add("path", [(cid, None, SOURCE_WEIGHTS["path"]) for cid in _paths(store, query, depth)])
     ranked = sorted(candidates.values(), key=lambda c: (-c.score, c.chunk_id))[:k]
     return _materialise(store, ranked)
 
@@ -77,11 +78,14 @@ def _lexical(store: Store, query: str, limit: int) -> list[int]:
     return [r[0] for r in rows]
 
 
-def _symbols(store: Store, query: str, limit: int) -> list[tuple[int, int | None]]:
-    """Symbols named in the query, best first, as (chunk holding the definition, symbol id)."""
-    found: list[tuple[tuple, int, int]] = []  # (sort key, symbol id, file id)
+def _symbols(store: Store, query: str, limit: int) -> list[tuple[int, int | None, float]]:
+    """Symbols named in the query, best first: (chunk holding the definition, symbol, weight)."""
+    found: list[tuple[tuple, int, int, bool]] = []  # (sort key, symbol id, file id, strong)
     seen: set[int] = set()
-    for match in _IDENT.finditer(query):
+    words_only = query
+    for start, end, _path, _line in reversed(_path_mentions(query)):  # a path is not a symbol name
+        words_only = words_only[:start] + " " + words_only[end:]
+    for match in _IDENT.finditer(words_only):
         word = match.group(0)
         parts = re.split(r"\.|::|#|->", word)
         last = parts[-1]
@@ -109,14 +113,15 @@ def _symbols(store: Store, query: str, limit: int) -> list[tuple[int, int | None
                 len(qualname),
                 qualname,
             )
-            found.append((key, sym_id, file_id))
+            found.append((key, sym_id, file_id, identifier_like))
             seen.add(sym_id)
     found.sort()
-    out: list[tuple[int, int | None]] = []
-    for _key, sym_id, file_id in found[:limit]:
+    out: list[tuple[int, int | None, float]] = []
+    for _key, sym_id, file_id, strong in found[:limit]:
         chunk_id = _chunk_for_symbol(store, sym_id, file_id)
         if chunk_id is not None:
-            out.append((chunk_id, sym_id))
+            weight = SOURCE_WEIGHTS["symbol" if strong else "symbol_word"]
+            out.append((chunk_id, sym_id, weight))
     return out
 
 
@@ -129,16 +134,13 @@ def _chunk_for_symbol(store: Store, sym_id: int, file_id: int) -> int | None:
     return row[0] if row else None
 
 
-def _paths(store: Store, query: str, limit: int) -> list[tuple[int, int | None]]:
+def _paths(store: Store, query: str, limit: int) -> list[int]:
     """Files (and lines) the query names: ``pkg/mod.py``, ``mod.py:42``, ``File "x.py", line 3``."""
-    out: list[tuple[int, int | None]] = []
-    for match in _LOCATION.finditer(query):
-        path = match.group("path").replace("\\", "/").lstrip("./")
-        if "/" not in path and "." not in path:
-            continue
-        line = match.group("l1") or match.group("l2")
+    out: list[int] = []
+    for _start, _end, path, line in _path_mentions(query):
         rows = store.rows(
-            "SELECT id FROM files WHERE skip IS NULL AND (path=? OR path LIKE ?) ORDER BY length(path) LIMIT 5",
+            "SELECT id FROM files WHERE skip IS NULL AND (path=? OR path LIKE ? ESCAPE '\\')"
+            " ORDER BY length(path), path LIMIT 5",
             (path, "%/" + path.replace("%", r"\%").replace("_", r"\_")),
         ).fetchall()
         for (file_id,) in rows:
@@ -153,9 +155,24 @@ def _paths(store: Store, query: str, limit: int) -> list[tuple[int, int | None]]
                     "SELECT id FROM chunks WHERE file_id=? ORDER BY start_line LIMIT 1", (file_id,)
                 ).fetchone()
             if row:
-                out.append((row[0], None))
+                out.append(row[0])
         if len(out) >= limit:
             break
+    return out
+
+
+def _path_mentions(query: str) -> list[tuple[int, int, str, str | None]]:
+    """(start, end, path, line) for each file path in the query: it has a ``/``, a known file
+    extension, or a line number (``Class.method`` is not a path)."""
+    from .parsing.languages import known_extensions
+
+    out = []
+    for match in _LOCATION.finditer(query):
+        path = match.group("path").replace("\\", "/").lstrip("./")
+        line = match.group("l1") or match.group("l2")
+        ext = "." + path.rsplit(".", 1)[-1]
+        if "/" in path or line or ext in known_extensions() or ext.lower() in known_extensions():
+            out.append((match.start(), match.end(), path, line))
     return out
 
 

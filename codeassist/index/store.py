@@ -21,7 +21,7 @@ from ..parsing.terms import TermExpander
 
 __all__ = ["Store", "FileRow", "SCHEMA_VERSION"]
 
-SCHEMA_VERSION = 1  # bump on any change to tables, FTS columns or term rules
+SCHEMA_VERSION = 2  # bump on any change to tables, FTS columns or term rules
 DB_NAME = "index.sqlite"
 
 _SCHEMA = """

@@ -133,7 +133,19 @@ def _clean_doc(text: str) -> str:
 
 
 def _comment_doc(node: tree_sitter.Node) -> str:
-    """Contiguous comment lines immediately above ``node`` (Javadoc, ///, #, -- ...)."""
+    """Contiguous comment lines immediately above ``node`` (Javadoc, ///, #, -- ...).
+
+    When nothing precedes the node itself, its ancestors that start on the same line are tried
+    (Go's ``type X struct`` sits inside a ``type_declaration``; exports wrap declarations).
+    """
+    for _ in range(3):
+        prev = node.prev_sibling
+        if prev is not None and "comment" in prev.type:
+            break
+        parent = node.parent
+        if parent is None or parent.parent is None or parent.start_point[0] != node.start_point[0]:
+            break
+        node = parent
     parts: list[str] = []
     expected_row = node.start_point[0]
     sibling = node.prev_sibling

@@ -179,6 +179,14 @@ def detect_language(relpath: str, head: bytes = b"") -> str | None:
     return None
 
 
+def known_extensions() -> frozenset[str]:
+    """Every file extension with a language here (``.py``, ``.md`` ...)."""
+    return _KNOWN_EXTENSIONS
+
+
+_KNOWN_EXTENSIONS = frozenset(_BY_EXTENSION)
+
+
 def is_code_language(name: str | None) -> bool:
     """True when ``name`` has a tree-sitter grammar here."""
     return name in CODE_LANGUAGES

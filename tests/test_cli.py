@@ -1,0 +1,98 @@
+"""The real command, run as a user would (``python -m codeassist`` in a subprocess)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .conftest import run_cli
+
+
+def test_index_search_status_json_contracts(multi_repo: Path):
+    proc = run_cli("index", str(multi_repo), "--json")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["files"] > 20 and summary["symbols"] > 40
+    assert summary["languages"]["python"] == 3
+    assert set(summary) >= {"files", "languages", "symbols", "references", "chunks", "skipped", "seconds"}
+
+    proc = run_cli("search", "RetryPolicy backoff", "-k", "3", "--json", cwd=multi_repo)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["query"] == "RetryPolicy backoff"
+    assert 1 <= len(data["hits"]) <= 3
+    hit = data["hits"][0]
+    assert set(hit) >= {"path", "start_line", "end_line", "symbol", "kind", "score", "text"}
+    assert hit["path"] == "payments/retry.py"
+    assert isinstance(hit["start_line"], int) and hit["start_line"] <= hit["end_line"]
+    assert isinstance(hit["score"], float)
+    assert "/" in hit["path"] and not hit["path"].startswith("/")
+
+    proc = run_cli("status", "--repo", str(multi_repo), "--json")
+    status = json.loads(proc.stdout)
+    assert status["indexed"] is True and status["pending_changes"] == 0
+    assert status["files"] == summary["files"]
+
+
+def test_human_output_and_progress_goes_to_stderr(multi_repo: Path):
+    proc = run_cli("index", str(multi_repo))
+    assert proc.returncode == 0
+    assert "symbols" in proc.stdout and "files" in proc.stdout
+    assert "codeassist:" not in proc.stdout  # progress lines are on stderr only
+    proc = run_cli("search", "fnv1a", cwd=multi_repo)
+    assert proc.stdout.startswith("native/hash.c:")
+    proc = run_cli("symbols", "Basket", "--repo", str(multi_repo))
+    assert "web/app.js:10" in proc.stdout and "class Basket" in proc.stdout
+    proc = run_cli("refs", "renderTotal", "--repo", str(multi_repo))
+    assert "web/app.js:13  call  in Basket.addItem" in proc.stdout
+
+
+def test_errors_are_one_actionable_line_and_non_zero(tmp_path: Path, make_repo):
+    proc = run_cli("search", "anything", "--repo", str(tmp_path / "missing"))
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "does not exist" in proc.stderr
+
+    repo = make_repo({"a.py": "x = 1\n"})
+    proc = run_cli("search", "x", "--repo", str(repo))
+    assert proc.returncode == 3
+    assert "run `codeassist index`" in proc.stderr and "Traceback" not in proc.stderr
+
+    proc = run_cli("index", str(repo), "--workers", "lots")
+    assert proc.returncode == 2 and "invalid int value" in proc.stderr
+
+    proc = run_cli("index", str(repo), env={"CODEASSIST_MAX_FILE_BYTES": "big"})
+    assert proc.returncode == 2
+    assert "CODEASSIST_MAX_FILE_BYTES" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_console_script_and_no_heavy_imports_for_lexical_commands(multi_repo: Path):
+    run_cli("index", str(multi_repo), "-q")
+    code = (
+        "import sys, runpy; sys.argv=['codeassist','search','retry','--repo',%r];"
+        "import codeassist.cli as c; c.main(sys.argv[1:]);"
+        "heavy=[m for m in ('torch','sentence_transformers','chromadb','textual','openai','transformers')"
+        " if m in sys.modules]; print('HEAVY', heavy)" % str(multi_repo)
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "HEAVY []" in proc.stdout, proc.stdout + proc.stderr
+    start = time.perf_counter()
+    proc = run_cli("search", "retry policy", "--repo", str(multi_repo))
+    assert proc.returncode == 0
+    assert time.perf_counter() - start < 5  # generous: the real budget is measured by the benchmark
+
+
+def test_config_file_env_and_arguments_precedence(tmp_path: Path, monkeypatch):
+    from codeassist.config import load_settings
+
+    config = tmp_path / "config.toml"
+    config.write_text("max_file_bytes = 111\nchunk_chars = 500\n[index]\nextra_ignores = ['gen/']\n")
+    monkeypatch.setenv("CODEASSIST_CONFIG", str(config))
+    settings = load_settings()
+    assert (settings.max_file_bytes, settings.chunk_chars, settings.extra_ignores) == (111, 500, ("gen/",))
+    monkeypatch.setenv("CODEASSIST_MAX_FILE_BYTES", "222")
+    assert load_settings().max_file_bytes == 222
+    assert load_settings({"max_file_bytes": 333}).max_file_bytes == 333
+    assert load_settings({"max_file_bytes": None}).max_file_bytes == 222

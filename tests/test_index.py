@@ -1,0 +1,212 @@
+"""The durable index through the Python API: build, search, symbols, references, incremental."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import codeassist
+from codeassist.index.location import index_dir
+from codeassist.index.store import DB_NAME
+
+from .conftest import generated_python_files
+from .helpers import dump_index
+
+
+def test_index_summary_counts(indexed):
+    stats = indexed.index()  # second run: nothing to do
+    assert stats.added == stats.updated == stats.removed == 0
+    assert stats.unchanged == stats.files
+    for language in ("python", "javascript", "typescript", "tsx", "go", "rust", "java", "c", "cpp",
+                     "csharp", "ruby", "php", "kotlin", "swift", "bash", "scala", "lua", "markdown",
+                     "sql", "yaml", "toml", "dockerfile"):
+        assert stats.languages.get(language, 0) >= 1, language
+    assert stats.symbols > 40 and stats.references > 40 and stats.chunks >= stats.files
+
+
+def test_index_lives_outside_the_repo(indexed, isolated_home):
+    assert Path(indexed.index_dir).is_relative_to(isolated_home)
+    assert (indexed.index_dir / DB_NAME).exists()
+    assert not any(p.name.startswith("index.sqlite") for p in indexed.root.rglob("*"))
+
+
+def test_search_finds_identifiers_in_any_spelling(indexed):
+    for query in ("get_user_name", "getUserName", "user name"):
+        hits = indexed.search(query, k=10)
+        paths = {h.path for h in hits}
+        assert {"payments/retry.py", "web/types.ts"} <= paths, (query, paths)
+    top = indexed.search("RetryPolicy.backoff", k=3)[0]
+    assert top.path == "payments/retry.py"
+    assert top.symbol == "payments.retry.RetryPolicy.backoff"
+    assert top.kind == "method"
+    assert top.sources.get("symbol") == 1
+    assert "def backoff" in top.text
+    assert top.start_line <= 15 <= top.end_line
+
+
+def test_search_natural_language_and_paths(indexed):
+    hits = indexed.search("where do we retry failed uploads?", k=5)
+    assert hits[0].path == "payments/retry.py"
+    hits = indexed.search('File "server/main.go", line 12', k=3)
+    assert hits[0].path == "server/main.go" and hits[0].start_line <= 12 <= hits[0].end_line
+    assert hits[0].sources.get("path") == 1
+
+
+def test_search_is_deterministic_and_rejects_empty(indexed):
+    assert indexed.search("cache evict") == indexed.search("cache evict")
+    with pytest.raises(codeassist.QueryError):
+        indexed.search("   ")
+
+
+def test_symbols_and_references(indexed):
+    found = indexed.symbols("RetryPolicy")
+    assert [(s.path, s.kind, s.start_line) for s in found] == [("payments/retry.py", "class", 9)]
+    assert found[0].doc.startswith("How often")
+    assert [s.qualname for s in indexed.symbols("RetryPolicy.backoff")] == [
+        "payments.retry.RetryPolicy.backoff"
+    ]
+    # case and underscores are ignored; the exact spelling comes first
+    names = [(s.path, s.qualname) for s in indexed.symbols("get_user_name")]
+    assert names == [("payments/retry.py", "payments.retry.get_user_name"), ("web/types.ts", "getUserName")]
+    assert [s.path for s in indexed.symbols("getUserName")] == ["web/types.ts", "payments/retry.py"]
+
+    refs = indexed.references("get_user_name")
+    where = {(r.path, r.line, r.kind, r.symbol) for r in refs}
+    assert ("payments/client.py", 1, "import", None) in where
+    assert ("payments/client.py", 9, "call", "payments.client.PaymentClient.charge") in where
+    call = next(r for r in refs if r.kind == "call")
+    assert call.text == "name = get_user_name(user)"
+    assert {r.path for r in indexed.references("RetryPolicy")} == {"payments/client.py"}
+
+
+def test_status(indexed):
+    status = indexed.status()
+    assert status.indexed and status.files > 20 and status.pending_changes == 0
+    (indexed.root / "new.py").write_text("x = 1\n")
+    (indexed.root / "payments" / "client.py").write_text("y = 2\n")
+    assert indexed.status().pending_changes == 2
+
+
+def test_unindexed_repository_gives_an_actionable_error(make_repo):
+    project = codeassist.open(make_repo({"a.py": "x = 1\n"}))
+    assert project.status().indexed is False
+    with pytest.raises(codeassist.IndexNotBuiltError, match="codeassist index"):
+        project.search("x")
+
+
+def test_open_rejects_missing_paths(tmp_path):
+    with pytest.raises(codeassist.RepositoryError, match="does not exist"):
+        codeassist.open(tmp_path / "nope")
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(codeassist.RepositoryError, match="not a folder"):
+        codeassist.open(tmp_path / "file.txt")
+
+
+def _fresh_dump(root: Path, home: Path) -> dict:
+    """Build a brand-new index of ``root`` in another home and dump it."""
+    project = codeassist.open(root, home=home)
+    project.index()
+    return dump_index(project.index_dir)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_incremental_equals_fresh_after_edit_add_delete_rename(make_repo, tmp_path, workers):
+    files = generated_python_files(80, functions=3)  # enough files to use the worker pool
+    files["docs/guide.md"] = "# Guide\n\nUse func_1_1 for things.\n"
+    root = make_repo(files)
+    project = codeassist.open(root, workers=workers)
+    first = project.index()
+    assert first.added == 81
+
+    # edit, add, delete, rename (same content under a new path), and touch without change
+    mod3 = root / "pkg/sub3/mod_3.py"
+    mod3.write_text(mod3.read_text().replace("func_3_0", "renamed_func") + "\ndef brand_new():\n    return 42\n")
+    (root / "pkg/new_module.py").write_text("class Fresh:\n    def go(self):\n        return brand_new()\n")
+    (root / "pkg/sub4/mod_4.py").unlink()
+    os.rename(root / "pkg/sub5/mod_5.py", root / "pkg/sub5/moved_5.py")
+    (root / "docs/guide.md").touch()
+    os.utime(root / "pkg/sub6/mod_6.py", ns=(1, 1))  # stat changes, content does not
+    stats = project.index()
+    assert (stats.added, stats.updated, stats.removed) == (2, 1, 2)
+    assert stats.unchanged == stats.files - 3
+
+    assert dump_index(project.index_dir) == _fresh_dump(root, tmp_path / "fresh-home")
+    assert [s.qualname for s in project.symbols("renamed_func")] == ["pkg.sub3.mod_3.renamed_func"]
+    assert project.symbols("func_3_0") == []
+    assert project.symbols("func_4_0") == []
+    assert [s.path for s in project.symbols("func_5_0")] == ["pkg/sub5/moved_5.py"]
+    assert project.search("brand_new")[0].path in {"pkg/sub3/mod_3.py", "pkg/new_module.py"}
+
+
+def test_noop_reindex_only_stats(make_repo, monkeypatch):
+    root = make_repo(generated_python_files(10, functions=2))
+    project = codeassist.open(root)
+    project.index()
+    opened: list[str] = []
+    import codeassist.reader as reader
+
+    real = reader.read_text
+    monkeypatch.setattr(reader, "read_text", lambda path, n: opened.append(path) or real(path, n))
+    import codeassist.index.worker as worker
+
+    monkeypatch.setattr(worker, "read_text", reader.read_text)
+    stats = project.index()
+    assert opened == []
+    assert stats.unchanged == 10 and stats.added == stats.updated == 0
+
+
+def test_git_status_is_unchanged_by_indexing(multi_repo):
+    git = shutil.which("git")
+    if git is None:
+        pytest.fail("git is required for this test")
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@e"}
+    run = lambda *a: subprocess.run([git, *a], cwd=multi_repo, env=env, capture_output=True, text=True,  # noqa: E731
+                                    check=True).stdout
+    run("init", "-q")
+    run("add", "-A")
+    run("commit", "-qm", "init")
+    before = run("status", "--porcelain", "--ignored")
+    project = codeassist.open(multi_repo)
+    project.index()
+    project.search("retry")
+    project.index()
+    assert run("status", "--porcelain", "--ignored") == before == ""
+
+
+def test_changed_chunk_settings_rebuild_the_index(make_repo):
+    root = make_repo({"a.py": "def f():\n    return 1\n"})
+    codeassist.open(root).index()
+    stats = codeassist.open(root, chunk_chars=300).index()
+    assert stats.rebuilt == "chunking settings changed" and stats.added == 1
+
+
+def test_index_from_an_older_version_is_rebuilt_with_a_message(make_repo):
+    root = make_repo({"a.py": "def f():\n    return 1\n"})
+    project = codeassist.open(root)
+    project.index()
+    conn = sqlite3.connect(project.index_dir / DB_NAME)
+    conn.execute("UPDATE meta SET value='0' WHERE key='schema_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(codeassist.IndexNotBuiltError, match="another version"):
+        project.search("f")
+    stats = project.index()
+    assert stats.rebuilt.startswith("index format 0/")
+    assert stats.added == 1
+    assert project.search("f")
+
+
+def test_damaged_index_file_gives_a_clear_error(make_repo):
+    root = make_repo({"a.py": "x = 1\n"})
+    project = codeassist.open(root)
+    folder = index_dir(project.settings.home, root)
+    folder.mkdir(parents=True)
+    (folder / DB_NAME).write_bytes(b"this is not a database" * 100)
+    with pytest.raises(codeassist.IndexCorruptError, match="--rebuild"):
+        project.search("x")

@@ -1,0 +1,202 @@
+"""The walker and the reader: ignores, secrets, symlinks, bad content, permissions."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import codeassist
+from codeassist.config import load_settings
+from codeassist.index.worker import FileTask, process_file
+from codeassist.reader import classify_bytes
+from codeassist.walker import walk
+
+
+def _walk(root: Path, **overrides):
+    result = walk(root, load_settings(overrides))
+    return [f.relpath for f in result.files], dict(result.skipped)
+
+
+def test_nested_gitignore_negation_and_codeassistignore(make_repo):
+    root = make_repo(
+        {
+            ".gitignore": "*.log\nbuild_out/\n!keep.log\n",
+            "a.py": "x = 1\n",
+            "debug.log": "noise\n",
+            "keep.log": "kept\n",
+            "build_out/gen.py": "y = 2\n",
+            "sub/.gitignore": "local_*.py\n!local_ok.py\n",
+            "sub/local_tmp.py": "z = 3\n",
+            "sub/local_ok.py": "z = 4\n",
+            "sub/deep/local_x.py": "z = 5\n",
+            ".codeassistignore": "fixtures/\n",
+            "fixtures/big.py": "w = 6\n",
+            ".git/info/exclude": "excluded.py\n",
+            "excluded.py": "v = 7\n",
+        }
+    )
+    files, skipped = _walk(root)
+    assert "a.py" in files and "keep.log" in files and "sub/local_ok.py" in files
+    assert skipped["debug.log"] == "ignored"
+    assert skipped["build_out/"] == "ignored"
+    assert skipped["sub/local_tmp.py"] == "ignored"
+    assert skipped["sub/deep/local_x.py"] == "ignored"  # a sub-folder's .gitignore applies below it
+    assert skipped["fixtures/"] == "ignored"
+    assert skipped["excluded.py"] == "ignored"
+    assert skipped[".git/"] == "default-ignore"
+
+
+def test_default_ignores(make_repo):
+    root = make_repo(
+        {
+            "node_modules/lib/index.js": "x",
+            "venv_custom/pyvenv.cfg": "home = /usr\n",
+            "venv_custom/lib/site.py": "x = 1\n",
+            "__pycache__/a.cpython-311.pyc": b"\x00\x01",
+            "package-lock.json": "{}",
+            "poetry.lock": "",
+            "dist/app.js": "x",
+            "app.min.js": "var a=1;",
+            "src/app.py": "x = 1\n",
+        }
+    )
+    files, skipped = _walk(root)
+    assert files == ["src/app.py"]
+    for path in ("node_modules/", "venv_custom/", "__pycache__/", "package-lock.json", "poetry.lock",
+                 "dist/", "app.min.js"):
+        assert skipped[path] == "default-ignore", path
+
+
+def test_secrets_are_never_indexed_by_default(make_repo):
+    secret_files = {
+        ".env": "API_KEY=sk-live-123\n",
+        ".env.local": "DB_PASSWORD=hunter2\n",
+        "deploy/server.pem": "-----BEGIN PRIVATE KEY-----\nabc\n",
+        "deploy/tls.key": "key\n",
+        "home/.ssh/id_rsa": "-----BEGIN OPENSSH PRIVATE KEY-----\n",
+        "gcp/credentials.json": '{"private_key": "x"}',
+        "config/secrets.yaml": "token: abc\n",
+        ".npmrc": "//registry/:_authToken=abc\n",
+    }
+    root = make_repo({**secret_files, "app.py": "print('hi')\n"})
+    files, skipped = _walk(root)
+    assert files == ["app.py"]
+    for path in secret_files:
+        assert skipped[path] == "secret", path
+
+    project = codeassist.open(root)
+    stats = project.index()
+    assert stats.skipped["secret"] == len(secret_files)
+    assert project.search("hunter2") == []
+    assert project.search("sk-live-123") == []
+    # overridable, explicitly
+    files, _ = _walk(root, include_secrets=True)
+    assert ".env" in files and "config/secrets.yaml" in files
+
+
+def test_symlinks_loops_outside_and_broken(make_repo, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret_plan.py").write_text("x = 1\n")
+    root = make_repo({"src/a.py": "def a():\n    pass\n", "src/inner/b.py": "y = 2\n"})
+    os.symlink(root, root / "src" / "loop_to_root")
+    os.symlink(root / "src", root / "src" / "inner" / "loop_up")
+    os.symlink(outside, root / "outside_dir")
+    os.symlink(outside / "secret_plan.py", root / "outside_file.py")
+    os.symlink("/", root / "slash")
+    os.symlink(root / "missing.py", root / "broken.py")
+    os.symlink(root / "src" / "a.py", root / "alias.py")  # inside the root: followed
+    files, skipped = _walk(root)
+    assert files == ["alias.py", "src/a.py", "src/inner/b.py"]
+    assert skipped["src/loop_to_root/"] == "symlink-loop"
+    assert skipped["src/inner/loop_up/"] == "symlink-loop"
+    assert skipped["outside_dir"] == "symlink-outside"
+    assert skipped["outside_file.py"] == "symlink-outside"
+    assert skipped["slash"] == "symlink-outside"
+    assert skipped["broken.py"] == "broken-symlink"
+
+
+def test_fifo_is_not_read(make_repo):
+    root = make_repo({"a.py": "x = 1\n"})
+    os.mkfifo(root / "pipe")
+    files, skipped = _walk(root)
+    assert files == ["a.py"]
+    assert skipped["pipe"] == "not-regular"
+
+
+def test_size_cap(make_repo):
+    root = make_repo({"big.py": "x = 1\n" * 1000, "small.py": "y = 2\n"})
+    files, skipped = _walk(root, max_file_bytes=1000)
+    assert files == ["small.py"]
+    assert skipped["big.py"] == "too-large"
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+        (b"print('hi')\n\x00\x00\x00", "binary"),
+        (bytes(range(1, 32)) * 40, "binary"),
+        (b"caf\xe9 = 1\n", "invalid-utf8"),
+        (b"\xff\xfe" + "x = 1\n".encode("utf-16-le"), None),  # UTF-16 with BOM: transcoded
+        (b"\xef\xbb\xbfx = 1\n", None),  # UTF-8 BOM dropped
+        (b"var a=1;" * 2000, "minified"),
+        (b"x = 1\n" * 10 + b"y" * 50_000 + b"\n", "minified"),
+        (b"def f():\n    return 1\n", None),
+    ],
+)
+def test_content_classification(raw: bytes, reason: str | None):
+    data, got = classify_bytes(raw, 1000)
+    assert got == reason
+    if reason is None:
+        assert data is not None and b"x = 1" in data or b"def f" in data
+
+
+def test_bad_files_are_skipped_with_reasons_and_counted(make_repo):
+    root = make_repo(
+        {
+            "good.py": "def ok():\n    return 1\n",
+            "image.png": b"\x89PNG\r\n\x1a\n\x00\x00binary",
+            "nul.py": b"def f():\n    pass\n\x00\x00",
+            "latin1.py": b"name = 'caf\xe9'\n",
+            "bundle.js": b"function a(){return 1};" * 3000,
+            "empty.py": b"",
+        }
+    )
+    stats = codeassist.open(root).index()
+    assert stats.skipped == {"binary": 2, "invalid-utf8": 1, "minified": 1}
+    assert stats.files == 2  # good.py and empty.py
+    assert stats.symbols == 1
+
+
+def test_vanished_file_is_a_reason_not_a_crash(tmp_path):
+    outcome = process_file(FileTask("gone.py", str(tmp_path / "gone.py"), 10, 0, None, 1000, 1200))
+    assert outcome.skip == "vanished" and outcome.parsed is None
+
+
+@pytest.mark.skipif(not shutil.which("setpriv") and os.geteuid() == 0, reason="needs setpriv as root")
+def test_permission_denied_files_and_folders(make_repo, tmp_path):
+    root = make_repo({"ok.py": "def fine():\n    return 1\n", "locked.py": "x = 1\n", "closed/in.py": "y = 2\n"})
+    (root / "locked.py").chmod(0)
+    (root / "closed").chmod(0)
+    cmd = [sys.executable, "-m", "codeassist", "index", str(root), "--json", "-q"]
+    if os.geteuid() == 0:
+        # root reads everything; drop the capabilities that let it, so permissions apply
+        caps = "-dac_override,-dac_read_search"
+        cmd = ["setpriv", f"--inh-caps={caps}", f"--bounding-set={caps}", *cmd]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    finally:
+        (root / "locked.py").chmod(0o644)
+        (root / "closed").chmod(0o755)
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    data = json.loads(proc.stdout)
+    assert data["skipped"].get("permission-denied") == 2
+    assert data["files"] == 1 and data["symbols"] == 1
