@@ -124,3 +124,18 @@ def test_search_while_indexing_never_fails(make_repo, big_files):
     assert indexer.returncode == 0
     assert searches >= 3
     assert project.search("func_7_3")[0].symbol == "pkg.sub7.mod_7.func_7_3"
+
+
+@pytest.mark.slow
+def test_a_crashing_parser_process_does_not_hang_or_lose_other_files(make_repo, monkeypatch):
+    files = generated_python_files(100, functions=2)
+    root = make_repo(files)
+    # the worker handling this file dies as if the grammar had segfaulted
+    monkeypatch.setenv("CODEASSIST_TEST_CRASH_ON", "mod_42.py")
+    stats = codeassist.open(root, workers=2).index()
+    assert stats.skipped == {"parse-crash": 1}
+    assert stats.files == 99
+    assert any("mod_42.py: the parser process crashed" in e for e in stats.errors)
+    monkeypatch.delenv("CODEASSIST_TEST_CRASH_ON")
+    project = codeassist.open(root)
+    assert project.symbols("func_41_1") and project.symbols("func_43_1")

@@ -1124,11 +1124,14 @@ def test_queries_use_only_builtin_predicates():
 
 
 def test_tsx_query_extends_the_typescript_query():
-    ts = (QUERY_DIR / "typescript.scm").read_text(encoding="utf-8").splitlines()
-    tsx = (QUERY_DIR / "tsx.scm").read_text(encoding="utf-8").splitlines()
-    body = ts[1:]  # everything after the one-line title comment
-    assert tsx[2 : 2 + len(body)] == body, "tsx.scm must repeat typescript.scm (after its title)"
-    assert "jsx_self_closing_element" in "\n".join(tsx[2 + len(body) :])
+    from codeassist.parsing.languages import CODE_LANGUAGES
+
+    assert CODE_LANGUAGES["tsx"].queries == ("typescript", "tsx")
+    tsx = (QUERY_DIR / "tsx.scm").read_text(encoding="utf-8")
+    assert "jsx_self_closing_element" in tsx
+    assert "interface_declaration" not in tsx  # the TypeScript part is not repeated
+    # the compiled TSX query holds every TypeScript pattern plus the JSX ones
+    assert load_query("tsx").pattern_count > load_query("typescript").pattern_count
 
 
 @pytest.mark.parametrize("lang", sorted(SAMPLES))

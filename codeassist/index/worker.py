@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from ..parsing.extract import ParsedFile, parse_file
@@ -9,7 +10,7 @@ from ..parsing.languages import detect_language
 from ..parsing.terms import TermExpander
 from ..reader import read_text
 
-__all__ = ["FileTask", "FileOutcome", "FileProcessor", "process_file"]
+__all__ = ["FileTask", "FileOutcome", "FileProcessor", "process_file", "process_batch", "init_worker"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,17 +69,34 @@ def process_file(task: FileTask, expander: TermExpander | None = None) -> FileOu
     return FileOutcome(task.relpath, task.size, task.mtime_ns, result.digest, parsed=parsed)
 
 
-# State of a pool worker process (one processor per process, made by the pool initializer).
+# State of a pool worker process (made by the pool initializer): its processor, and the journal
+# file where it notes the file it is parsing, so that a crash can be traced to that file.
 _worker_processor: FileProcessor | None = None
+_worker_journal: str | None = None
 
 
-def init_worker() -> None:
-    """Pool initializer: give this worker process its own processor."""
-    global _worker_processor
+def init_worker(journal_dir: str | None = None) -> None:
+    """Pool initializer: give this worker process its own processor and journal."""
+    global _worker_processor, _worker_journal
     _worker_processor = FileProcessor()
+    _worker_journal = os.path.join(journal_dir, str(os.getpid())) if journal_dir else None
 
 
-def process_in_worker(task: FileTask) -> FileOutcome:
+def _journal(relpath: str) -> None:
+    if _worker_journal is not None:
+        with open(_worker_journal, "w", encoding="utf-8", errors="surrogateescape") as fh:
+            fh.write(relpath)
+
+
+def process_batch(tasks: list[FileTask]) -> list[FileOutcome]:
     """Pool entry point; see :func:`init_worker`."""
     assert _worker_processor is not None, "init_worker was not run in this process"
-    return _worker_processor(task)
+    crash_on = os.environ.get("CODEASSIST_TEST_CRASH_ON")  # fault injection for the test suite
+    outcomes = []
+    for task in tasks:
+        _journal(task.relpath)
+        if crash_on and task.relpath.endswith(crash_on):
+            os._exit(139)  # as if the grammar had segfaulted on this file
+        outcomes.append(_worker_processor(task))
+    _journal("")
+    return outcomes

@@ -112,9 +112,11 @@ def _python_docstring(node: tree_sitter.Node) -> str:
     body = node.child_by_field_name("body")
     if body is None or body.named_child_count == 0:
         return ""
-    first = body.named_children[0]
-    if first.type == "expression_statement" and first.named_child_count == 1:
-        first = first.named_children[0]
+    first = body.named_child(0)
+    if first is not None and first.type == "expression_statement" and first.named_child_count == 1:
+        first = first.named_child(0)
+    if first is None:
+        return ""
     if first.type != "string":
         return ""
     text = (first.text or b"").decode("utf-8", "replace")

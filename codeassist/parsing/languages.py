@@ -36,6 +36,9 @@ class LanguageSpec:
     function: str = "language"
     extensions: tuple[str, ...] = ()
     filenames: tuple[str, ...] = ()
+    #: query files (in ``queries/``, without ``.scm``) concatenated to make the tag query;
+    #: empty means just ``<name>.scm``
+    queries: tuple[str, ...] = ()
 
 
 CODE_LANGUAGES: dict[str, LanguageSpec] = {
@@ -51,7 +54,13 @@ CODE_LANGUAGES: dict[str, LanguageSpec] = {
             "language_typescript",
             extensions=(".ts", ".mts", ".cts"),
         ),
-        LanguageSpec("tsx", "tree_sitter_typescript", "language_tsx", extensions=(".tsx",)),
+        LanguageSpec(
+            "tsx",
+            "tree_sitter_typescript",
+            "language_tsx",
+            extensions=(".tsx",),
+            queries=("typescript", "tsx"),  # TSX is TypeScript plus JSX
+        ),
         LanguageSpec("go", "tree_sitter_go", extensions=(".go",)),
         LanguageSpec("rust", "tree_sitter_rust", extensions=(".rs",)),
         LanguageSpec("java", "tree_sitter_java", extensions=(".java",)),
@@ -204,8 +213,9 @@ def load_language(name: str) -> tree_sitter.Language:
 
 @cache
 def load_query(name: str) -> tree_sitter.Query:
-    """Compile (once per process) the tag query ``queries/<name>.scm``."""
+    """Compile (once per process) the tag query ``queries/<name>.scm`` (or the spec's list)."""
     import tree_sitter
 
-    source = (QUERY_DIR / f"{name}.scm").read_text(encoding="utf-8")
+    files = CODE_LANGUAGES[name].queries or (name,)
+    source = "\n".join((QUERY_DIR / f"{f}.scm").read_text(encoding="utf-8") for f in files)
     return tree_sitter.Query(load_language(name), source)

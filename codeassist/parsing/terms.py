@@ -50,10 +50,11 @@ class TermExpander:
 
     def extra(self, text: str) -> str:
         """Terms the FTS tokenizer misses: for each distinct compound identifier in ``text``,
-        its joined form and its parts (sorted, so the output is deterministic)."""
+        its joined form and its parts, in order of first appearance (deterministic: contentless
+        FTS deletes must repeat exactly the same terms)."""
         memo = self._memo
         out: list[str] = []
-        for word in sorted(set(_WORD.findall(text))):
+        for word in dict.fromkeys(_WORD.findall(text)):
             terms = memo.get(word)
             if terms is None:
                 if len(memo) >= self._MEMO_LIMIT:
