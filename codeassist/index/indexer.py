@@ -153,6 +153,8 @@ def _update(store: Store, root: Path, settings: Settings, report: ProgressCallba
     present = {entry.relpath for entry in walked.files}
     gone = [row for path, row in known.items() if path not in present]
 
+    if not cold:
+        store.create_indexes()  # no-op normally; restores them after an interrupted cold build
     if gone:
         store.begin()
         for row in gone:
@@ -174,12 +176,12 @@ def _update(store: Store, root: Path, settings: Settings, report: ProgressCallba
                 in_txn = True
             _apply(store, outcome, known, stats)
             done += 1
+            report(Progress("parse", done, total, outcome.relpath))
             now = time.monotonic()
             if now - last_commit >= _COMMIT_EVERY_S or done % _COMMIT_EVERY_FILES == 0:
                 store.commit()
                 in_txn = False
                 last_commit = now
-                report(Progress("parse", done, total, outcome.relpath))
         if in_txn:
             store.commit()
             in_txn = False
@@ -190,7 +192,7 @@ def _update(store: Store, root: Path, settings: Settings, report: ProgressCallba
     report(Progress("finish", done, total))
     t1 = time.perf_counter()
     stats.timings["parse_and_write"] = t1 - t0
-    if cold or total:
+    if cold:
         store.create_indexes()
     stats.timings["finish"] = time.perf_counter() - t1
 
