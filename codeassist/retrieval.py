@@ -37,9 +37,17 @@ _KIND_ORDER = {"class": 0, "struct": 0, "interface": 0, "trait": 0, "enum": 0, "
 @dataclass
 class _Candidate:
     chunk_id: int
-    sources: dict[str, int] = field(default_factory=dict)
+    #: source -> (rank, weight) of this chunk in that source
+    contrib: dict[str, tuple[int, float]] = field(default_factory=dict)
     symbol_id: int | None = None  # a symbol that matched by name, shown instead of the chunk's
-    score: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return sum(weight / (RRF_K + rank) for rank, weight in self.contrib.values())
+
+    @property
+    def sources(self) -> dict[str, int]:
+        return {source: rank for source, (rank, _w) in self.contrib.items()}
 
 
 def search(store: Store, query: str, k: int = 10) -> list[SearchHit]:
@@ -53,17 +61,64 @@ def search(store: Store, query: str, k: int = 10) -> list[SearchHit]:
     def add(source: str, ranked: list[tuple[int, int | None, float]]) -> None:
         for rank, (chunk_id, symbol_id, weight) in enumerate(ranked, start=1):
             cand = candidates.setdefault(chunk_id, _Candidate(chunk_id))
-            if source not in cand.sources:
-                cand.sources[source] = rank
-                cand.score += weight / (RRF_K + rank)
+            cand.contrib.setdefault(source, (rank, weight))
             if symbol_id is not None and cand.symbol_id is None:
                 cand.symbol_id = symbol_id
 
     add("lexical", [(cid, None, SOURCE_WEIGHTS["lexical"]) for cid in _lexical(store, query, depth)])
     add("symbol", _symbols(store, query, depth))
     add("path", [(cid, None, SOURCE_WEIGHTS["path"]) for cid in _paths(store, query, depth)])
-    ranked = sorted(candidates.values(), key=lambda c: (-c.score, c.chunk_id))[:k]
+    merged = _merge_by_symbol(store, list(candidates.values()))
+    ranked = sorted(merged, key=lambda c: (-c.score, c.chunk_id))[:k]
     return _materialise(store, ranked)
+
+
+def _merge_by_symbol(store: Store, candidates: list[_Candidate]) -> list[_Candidate]:
+    """One candidate per enclosing symbol: several chunks of one function are one hit, and so
+    are the definitions of one name in one file (``@overload`` stubs and the implementation).
+
+    The merged hit keeps each source's best rank and shows its best-scoring chunk.
+    """
+    if not candidates:
+        return []
+    ids = [c.chunk_id for c in candidates]
+    marks = ",".join("?" * len(ids))
+    chunk_symbol = dict(store.rows(f"SELECT id, symbol_id FROM chunks WHERE id IN ({marks})", ids))
+    symbol_of = {
+        c.chunk_id: c.symbol_id if c.symbol_id is not None else chunk_symbol.get(c.chunk_id)
+        for c in candidates
+    }
+    wanted = sorted({s for s in symbol_of.values() if s is not None})
+    marks = ",".join("?" * len(wanted))
+    identity = {
+        sym_id: (file_id, qualname)
+        for sym_id, file_id, qualname in store.rows(
+            f"SELECT id, file_id, qualname FROM symbols WHERE id IN ({marks})", wanted
+        )
+    }
+    groups: dict[object, list[_Candidate]] = {}
+    first_symbol: dict[object, int] = {}
+    for cand in candidates:
+        symbol = symbol_of[cand.chunk_id]
+        key: object = identity.get(symbol, ("chunk", cand.chunk_id)) if symbol is not None else (
+            "chunk", cand.chunk_id)
+        groups.setdefault(key, []).append(cand)
+        if symbol is not None:
+            first_symbol.setdefault(key, symbol)
+    merged: list[_Candidate] = []
+    for key, members in groups.items():
+        best = max(members, key=lambda c: (c.score, -c.chunk_id))
+        if len(members) == 1:
+            merged.append(best)
+            continue
+        contrib: dict[str, tuple[int, float]] = {}
+        for member in members:
+            for source, (rank, weight) in member.contrib.items():
+                if source not in contrib or rank < contrib[source][0]:
+                    contrib[source] = (rank, weight)
+        symbol = best.symbol_id if best.symbol_id is not None else first_symbol.get(key)
+        merged.append(_Candidate(best.chunk_id, contrib, symbol))
+    return merged
 
 
 def _lexical(store: Store, query: str, limit: int) -> list[int]:

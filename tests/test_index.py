@@ -210,3 +210,26 @@ def test_damaged_index_file_gives_a_clear_error(make_repo):
     (folder / DB_NAME).write_bytes(b"this is not a database" * 100)
     with pytest.raises(codeassist.IndexCorruptError, match="--rebuild"):
         project.search("x")
+
+
+def test_hits_are_deduplicated_to_the_enclosing_symbol(make_repo):
+    body = "\n".join(f"    step_{i} = compute_widget_total({i})" for i in range(60))
+    root = make_repo(
+        {
+            "widgets.py": (
+                "from typing import overload\n\n"
+                "@overload\ndef total(x: int) -> int: ...\n"
+                "@overload\ndef total(x: str) -> str: ...\n"
+                f"def total(x):\n    \"\"\"Widget total.\"\"\"\n{body}\n    return x\n"
+            ),
+            "other.py": "def compute_widget_total(n):\n    return n\n",
+        }
+    )
+    project = codeassist.open(root, chunk_chars=300)
+    project.index()
+    hits = project.search("total compute_widget_total", k=10)
+    keys = [(h.path, h.symbol) for h in hits]
+    assert len(keys) == len(set(keys)), keys  # one hit per symbol, overloads included
+    assert ("widgets.py", "widgets.total") in keys and ("other.py", "other.compute_widget_total") in keys
+    merged = next(h for h in hits if h.symbol == "widgets.total")
+    assert set(merged.sources) == {"lexical", "symbol"}
