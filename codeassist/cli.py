@@ -48,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repo", default=".", help="repository folder (default: .)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
+    p = sub.add_parser("eval", help="measure retrieval quality on this repository's own documented functions")
+    p.add_argument("--repo", default=".", help="repository folder (default: .)")
+    p.add_argument("--limit", type=int, default=200, help="number of functions to test (default: 200)")
+    p.add_argument("--seed", type=int, default=0, help="which sample of functions (default: 0)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
     p = sub.add_parser("symbols", help="where is NAME defined")
     p.add_argument("name")
     p.add_argument("--repo", default=".")
@@ -174,6 +180,23 @@ def _cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate
+
+    project = _open(args.repo)
+    report = evaluate(project, limit=args.limit, seed=args.seed,
+                      progress=lambda message: print(f"codeassist: {message} …", file=sys.stderr))
+    if args.json:
+        _print_json(report.to_dict())
+        return 0
+    print(f"{report.targets} documented functions of {report.candidates} (doc comments removed from the "
+          f"searched copy; query = doc text without the name), {report.seconds:.1f}s")
+    print(f"{'mode':<10} {'R@1':>6} {'R@5':>6} {'R@10':>6} {'MRR':>6}")
+    for r in report.results:
+        print(f"{r.mode:<10} {r.recall_at_1:>6.3f} {r.recall_at_5:>6.3f} {r.recall_at_10:>6.3f} {r.mrr:>6.3f}")
+    return 0
+
+
 def _cmd_symbols(args: argparse.Namespace) -> int:
     found = _open(args.repo).symbols(args.name)
     if args.json:
@@ -204,6 +227,7 @@ _COMMANDS = {
     "index": _cmd_index,
     "search": _cmd_search,
     "status": _cmd_status,
+    "eval": _cmd_eval,
     "symbols": _cmd_symbols,
     "refs": _cmd_refs,
 }

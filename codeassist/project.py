@@ -95,12 +95,13 @@ class Project:
         return pending + len(known)
 
     # ------------------------------------------------------------------ querying
-    def search(self, query: str, k: int = 10) -> list[SearchHit]:
-        """Hybrid search: the ``k`` best hits for ``query``."""
+    def search(self, query: str, k: int = 10, *, sources: set[str] | None = None) -> list[SearchHit]:
+        """Hybrid search: the ``k`` best hits for ``query`` (``sources`` limits the fusion to
+        some of ``lexical``, ``symbol``, ``path``)."""
         from .retrieval import search
 
         with self._store() as store:
-            return search(store, query, k)
+            return search(store, query, k, sources)
 
     def symbols(self, name: str, *, limit: int = 100) -> list[SymbolInfo]:
         """Definitions named ``name`` (a plain, qualified or ``Class::method`` name; case and

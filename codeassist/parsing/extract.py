@@ -43,6 +43,8 @@ class Symbol(NamedTuple):
     signature: str
     doc: str
     parent: int | None
+    #: byte range of the doc comment/docstring in the file ((0, 0) when there is none)
+    doc_span: tuple[int, int] = (0, 0)
 
 
 #: Uses of a name (calls, imports, types, base classes) inside one symbol: (name, kind, lines as
@@ -108,24 +110,26 @@ def _signature(node: tree_sitter.Node, data: bytes) -> str:
     )
 
 
-def _python_docstring(node: tree_sitter.Node) -> str:
+_NO_DOC: tuple[str, tuple[int, int]] = ("", (0, 0))
+
+
+def _python_docstring(node: tree_sitter.Node) -> tuple[str, tuple[int, int]]:
+    """The docstring of a function/class and its byte range."""
     body = node.child_by_field_name("body")
     if body is None or body.named_child_count == 0:
-        return ""
+        return _NO_DOC
     first = body.named_child(0)
     if first is not None and first.type == "expression_statement" and first.named_child_count == 1:
         first = first.named_child(0)
-    if first is None:
-        return ""
-    if first.type != "string":
-        return ""
+    if first is None or first.type != "string":
+        return _NO_DOC
     text = (first.text or b"").decode("utf-8", "replace")
     for quote in ('"""', "'''", '"', "'"):
         idx = text.find(quote)
         if idx >= 0 and text.endswith(quote) and len(text) >= idx + 2 * len(quote):
             text = text[idx + len(quote) : -len(quote)]
             break
-    return _clean_doc(text)
+    return _clean_doc(text), (first.start_byte, first.end_byte)
 
 
 def _clean_doc(text: str) -> str:
@@ -134,7 +138,7 @@ def _clean_doc(text: str) -> str:
     return text[:_DOC_LIMIT]
 
 
-def _comment_doc(node: tree_sitter.Node) -> str:
+def _comment_doc(node: tree_sitter.Node) -> tuple[str, tuple[int, int]]:
     """Contiguous comment lines immediately above ``node`` (Javadoc, ///, #, -- ...).
 
     When nothing precedes the node itself, its ancestors that start on the same line are tried
@@ -151,14 +155,18 @@ def _comment_doc(node: tree_sitter.Node) -> str:
     parts: list[str] = []
     expected_row = node.start_point[0]
     sibling = node.prev_sibling
+    span_start = span_end = 0
     while sibling is not None and "comment" in sibling.type:
         if sibling.end_point[0] < expected_row - 1:
             break
         parts.append((sibling.text or b"").decode("utf-8", "replace"))
+        if not span_end:
+            span_end = sibling.end_byte
+        span_start = sibling.start_byte
         expected_row = sibling.start_point[0]
         sibling = sibling.prev_sibling
     if not parts:
-        return ""
+        return _NO_DOC
     lines: list[str] = []
     for part in reversed(parts):
         for line in part.splitlines():
@@ -170,7 +178,7 @@ def _comment_doc(node: tree_sitter.Node) -> str:
             if line.endswith("*/"):
                 line = line[:-2]
             lines.append(line.strip())
-    return _clean_doc("\n".join(lines))
+    return _clean_doc("\n".join(lines)), (span_start, span_end)
 
 
 def parse_file(
@@ -271,7 +279,7 @@ def _build_symbols(
             kind = "method"
         prefix = symbols[parent].qualname if parent is not None else module
         qualname = f"{prefix}.{name}" if prefix else name
-        doc = _python_docstring(node) if language == "python" else _comment_doc(outer)
+        doc, doc_span = _python_docstring(node) if language == "python" else _comment_doc(outer)
         index = len(symbols)
         symbols.append(
             Symbol(
@@ -283,6 +291,7 @@ def _build_symbols(
                 signature=_signature(node, data),
                 doc=doc,
                 parent=parent,
+                doc_span=doc_span,
             )
         )
         ranges.append((start, end, index))

@@ -1,0 +1,188 @@
+"""``codeassist eval``: a retrieval benchmark built from the repository itself.
+
+Targets are documented functions and methods (test code excluded). Their doc comments are
+removed from a copy of the repository (replaced in place, so every line number and byte offset
+stays the same), the copy is indexed, and each doc text, with the function's own name taken out,
+becomes a query. Recall@1/5/10 and MRR@10 are reported for each retrieval mode, so that models
+and settings can be compared on the user's own code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .errors import IndexNotBuiltError
+from .parsing.extract import parse_file
+from .project import Project
+
+__all__ = ["EvalTarget", "ModeResult", "EvalReport", "evaluate", "MODES"]
+
+#: retrieval modes: name -> sources fused
+MODES: dict[str, frozenset[str]] = {
+    "lexical": frozenset({"lexical"}),
+    "hybrid": frozenset({"lexical", "symbol", "path"}),
+}
+_MIN_DOC_WORDS = 5
+_QUERY_WORDS = 64
+_TEST_PATH = re.compile(r"(^|/)(tests?|testing|__tests__|spec)(/|$)|(^|/)test_[^/]*$|_test\.[a-z]+$|\.(spec|test)\.[jt]sx?$")
+
+
+@dataclass(frozen=True)
+class EvalTarget:
+    """A documented function and the query made from its doc text."""
+
+    path: str
+    qualname: str
+    start_line: int
+    end_line: int
+    query: str
+
+
+@dataclass(frozen=True)
+class ModeResult:
+    mode: str
+    recall_at_1: float
+    recall_at_5: float
+    recall_at_10: float
+    mrr: float
+    #: rank (1-10) of each target in target order; 0 = not in the top 10
+    ranks: tuple[int, ...] = field(repr=False, default=())
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    repo: str
+    targets: int
+    candidates: int
+    results: tuple[ModeResult, ...]
+    seconds: float
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "repo": self.repo,
+            "targets": self.targets,
+            "candidates": self.candidates,
+            "seconds": round(self.seconds, 2),
+            "results": [
+                {k: (round(v, 4) if isinstance(v, float) else v) for k, v in dataclasses.asdict(r).items()
+                 if k != "ranks"}
+                for r in self.results
+            ],
+        }
+
+
+def is_test_path(path: str) -> bool:
+    """Whether ``path`` looks like test code (tests/ folders, test_*.py, *_test.go, *.spec.ts)."""
+    return _TEST_PATH.search(path) is not None
+
+
+def _query_from_doc(doc: str, name: str) -> str:
+    text = re.sub(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", " ", doc)
+    words = text.split()
+    return " ".join(words[:_QUERY_WORDS])
+
+
+def _blank_doc(data: bytearray, span: tuple[int, int], python: bool) -> None:
+    """Overwrite a doc in place, keeping offsets: a docstring becomes ``...``, a comment spaces."""
+    start, end = span
+    for i in range(start, end):
+        if data[i] not in (10, 13):
+            data[i] = 32
+    if python and end - start >= 3:
+        data[start : start + 3] = b"..."
+
+
+def evaluate(
+    project: Project,
+    *,
+    limit: int = 200,
+    seed: int = 0,
+    modes: dict[str, frozenset[str]] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> EvalReport:
+    """Run the benchmark on ``project`` (which must be indexed)."""
+    started = time.perf_counter()
+    say = progress or (lambda message: None)
+    modes = modes or MODES
+    status = project.status(check_pending=False)
+    if not status.indexed:
+        raise IndexNotBuiltError("eval needs an index; run `codeassist index` first")
+    with project._store() as store:  # noqa: SLF001 - same package
+        files = {path: (lang, digest) for path, lang, digest in store.rows(
+            "SELECT path, language, hash FROM files WHERE skip IS NULL")}
+        rows = store.rows(
+            "SELECT f.path, s.qualname, s.name, s.start_line, s.end_line, s.doc FROM symbols s"
+            " JOIN files f ON f.id=s.file_id WHERE s.kind IN ('function', 'method') AND s.doc != ''"
+        ).fetchall()
+    candidates = [r for r in rows if not is_test_path(r[0]) and len(r[5].split()) >= _MIN_DOC_WORDS]
+    candidates.sort(key=lambda r: hashlib.blake2b(f"{seed}\0{r[0]}\0{r[1]}\0{r[3]}".encode()).digest())
+    chosen = candidates[:limit]
+    by_file: dict[str, list[tuple]] = {}
+    for row in chosen:
+        by_file.setdefault(row[0], []).append(row)
+
+    with tempfile.TemporaryDirectory(prefix="codeassist-eval-") as tmp:
+        copy_root = Path(tmp) / "repo"
+        say(f"copying {len(files)} files without the doc comments of {len(chosen)} targets")
+        targets: list[EvalTarget] = []
+        for relpath in files:
+            src = project.root / relpath
+            dst = copy_root / relpath
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            if relpath not in by_file:
+                try:
+                    shutil.copyfile(src, dst)
+                except OSError:
+                    pass
+                continue
+            data = bytearray(src.read_bytes())
+            language = files[relpath][0] or "text"
+            parsed = parse_file(bytes(data), relpath, language, project.settings.chunk_chars)
+            spans = {(s.qualname, s.start_line): s.doc_span for s in parsed.symbols}
+            for path, qualname, name, start, end, doc in by_file[relpath]:
+                span = spans.get((qualname, start))
+                if not span or span == (0, 0):
+                    continue  # the file changed since it was indexed
+                _blank_doc(data, span, python=language == "python")
+                query = _query_from_doc(doc, name)
+                if query:
+                    targets.append(EvalTarget(path, qualname, start, end, query))
+            dst.write_bytes(bytes(data))
+
+        copy = Project(copy_root, dataclasses.replace(project.settings, home=Path(tmp) / "home"))
+        say("indexing the copy")
+        copy.index()
+        results = []
+        for mode, sources in modes.items():
+            say(f"querying: {mode}")
+            ranks = []
+            for target in targets:
+                hits = copy.search(target.query, k=10, sources=set(sources))
+                rank = next(
+                    (i for i, h in enumerate(hits, start=1)
+                     if h.path == target.path and h.start_line <= target.end_line
+                     and h.end_line >= target.start_line),
+                    0,
+                )
+                ranks.append(rank)
+            n = max(1, len(ranks))
+            results.append(
+                ModeResult(
+                    mode,
+                    sum(1 for r in ranks if r == 1) / n,
+                    sum(1 for r in ranks if 1 <= r <= 5) / n,
+                    sum(1 for r in ranks if 1 <= r <= 10) / n,
+                    sum(1 / r for r in ranks if r) / n,
+                    tuple(ranks),
+                )
+            )
+    return EvalReport(str(project.root), len(targets), len(candidates), tuple(results),
+                      time.perf_counter() - started)
