@@ -12,7 +12,6 @@ table, e.g.::
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 import tomllib
@@ -186,7 +185,3 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, read_file: bool
         raise ConfigError("max_file_bytes must be > 0 and chunk_chars >= 100")
     return settings
 
-
-def replace(settings: Settings, **changes: Any) -> Settings:
-    """A copy of ``settings`` with ``changes`` applied."""
-    return dataclasses.replace(settings, **changes)
