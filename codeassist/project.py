@@ -135,8 +135,8 @@ class Project:
             rows = store.rows(
                 "SELECT f.path, r.lines, r.name, r.kind, s.qualname, r.file_id FROM refs r"
                 " JOIN files f ON f.id=r.file_id LEFT JOIN symbols s ON s.id=r.symbol_id"
-                " WHERE r.name=? OR r.name LIKE ? ESCAPE '\\'",
-                (name, "%." + name.replace("_", "\\_").replace("%", "\\%")),
+                " WHERE r.last=?",
+                (name,),
             ).fetchall()
             uses = sorted(
                 (path, int(line), ref_name, kind, enclosing, file_id)

@@ -38,10 +38,11 @@ def classify_bytes(raw: bytes, minified_line_length: int) -> tuple[bytes | None,
     """Return (utf8_bytes, None) for indexable text, or (None, reason)."""
     for bom, encoding in _BOMS:
         if raw.startswith(bom):
-            try:
-                return raw[len(bom):].decode(encoding).encode("utf-8"), None
+            try:  # transcode, then judge the text like any other
+                raw = raw[len(bom):].decode(encoding).encode("utf-8")
             except UnicodeError:
                 return None, "invalid-utf8"
+            break
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[3:]
     head = raw[:_SNIFF]
@@ -63,16 +64,15 @@ def classify_bytes(raw: bytes, minified_line_length: int) -> tuple[bytes | None,
 
 
 def _looks_minified(raw: bytes, limit: int) -> bool:
-    """Long lines on average, or one enormous line carrying much of the file."""
-    lines = raw.count(b"\n") + 1
-    if len(raw) / lines > limit / 4:
-        return True
+    """Long lines on average with at least one over ``limit``, or one enormous line carrying
+    much of the file. Prose with long paragraphs (no line over ``limit``) is not minified."""
     import numpy as np
 
     newlines = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 10)
     bounds = np.concatenate(([-1], newlines, [len(raw)]))
     longest = int(np.max(np.diff(bounds))) - 1
-    return longest > limit * 10 and longest > len(raw) // 2
+    mean = len(raw) / (len(newlines) + 1)
+    return (mean > limit / 4 and longest > limit) or (longest > limit * 10 and longest > len(raw) // 2)
 
 
 def read_text(abspath: str, minified_line_length: int) -> ReadResult:

@@ -160,10 +160,18 @@ def _symbols(store: Store, query: str, limit: int) -> list[tuple[int, int | None
             continue
         dotted = ".".join(parts) if len(parts) > 1 else ""
         identifier_like = len(parts) > 1 or "_" in last or last != last.lower()
-        rows = store.rows(
+        rows = []
+        if dotted:  # exact dotted matches first, whatever the number of same-named symbols
+            rows += store.rows(
+                "SELECT id, file_id, name, qualname, kind FROM symbols WHERE norm=?"
+                " AND (lower(qualname)=? OR lower(qualname) LIKE ? ESCAPE '\\') LIMIT 100",
+                (normalize_name(last), dotted.lower(),
+                 "%." + dotted.lower().replace("_", "\\_").replace("%", "\\%")),
+            ).fetchall()
+        rows += store.rows(
             "SELECT id, file_id, name, qualname, kind FROM symbols WHERE norm=? LIMIT 500",
             (normalize_name(last),),
-        )
+        ).fetchall()
         for sym_id, file_id, name, qualname, kind in rows:
             if sym_id in seen:
                 continue
@@ -239,7 +247,7 @@ def _path_mentions(query: str) -> list[tuple[int, int, str, str | None]]:
 
     out = []
     for match in _LOCATION.finditer(query):
-        path = match.group("path").replace("\\", "/").lstrip("./")
+        path = re.sub(r"^(\./|/)+", "", match.group("path").replace("\\", "/"))
         line = match.group("l1") or match.group("l2")
         ext = "." + path.rsplit(".", 1)[-1]
         if "/" in path or line or ext in known_extensions() or ext.lower() in known_extensions():

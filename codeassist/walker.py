@@ -65,6 +65,8 @@ SKIP_REASONS = (
     "invalid-utf8",
     "minified",
     "unknown-type",     # no grammar and not a text format we chunk
+    "undecodable-name", # a file name that is not valid UTF-8
+    "parse-crash",      # the parser process died on this file
 )
 
 
@@ -130,6 +132,24 @@ def _is_ignored(layers: list[_IgnoreLayer], relpath: str, is_dir: bool) -> bool:
     return verdict
 
 
+def _target_skip(target: str, is_dir: bool, layers: list[_IgnoreLayer],
+                 secret_spec: pathspec.GitIgnoreSpec | None) -> str | None:
+    """Why a symlink's target (relative to the root) would have been skipped, if it would."""
+    parts = target.split("/") if target else []
+    folders = parts if is_dir else parts[:-1]
+    if any(p in DEFAULT_IGNORED_DIRS or p.endswith(".egg-info") for p in folders):
+        return "default-ignore"
+    if not is_dir and parts and (parts[-1] in DEFAULT_IGNORED_FILES or parts[-1].endswith(DEFAULT_IGNORED_SUFFIXES)):
+        return "default-ignore"
+    if not is_dir and secret_spec is not None and parts and (
+        secret_spec.match_file(target) or secret_spec.match_file(parts[-1])
+    ):
+        return "secret"
+    if layers and target and _is_ignored(layers, target, is_dir):
+        return "ignored"
+    return None
+
+
 def walk(root: Path, settings: Settings) -> WalkResult:
     """Walk ``root`` and return the candidate files (sorted) and the skipped paths."""
     root_real = os.path.realpath(root)
@@ -178,6 +198,11 @@ def walk(root: Path, settings: Settings) -> WalkResult:
             name = entry.name
             rel = dir_rel + name
             try:
+                name.encode("utf-8")
+            except UnicodeEncodeError:  # surrogate-escaped bytes: not storable, not citable
+                result.skipped.append((rel.encode("utf-8", "replace").decode("utf-8"), "undecodable-name"))
+                continue
+            try:
                 is_link = entry.is_symlink()
                 st = entry.stat(follow_symlinks=True)
             except FileNotFoundError:
@@ -216,6 +241,12 @@ def walk(root: Path, settings: Settings) -> WalkResult:
                 real = os.path.realpath(entry.path)
                 if real != root_real and not real.startswith(root_prefix):
                     result.skipped.append((rel, "symlink-outside"))
+                    continue
+                # the target must pass the same filters as its own path would
+                target = real[len(root_prefix):].replace(os.sep, "/") if real != root_real else ""
+                reason = _target_skip(target, is_dir, new_layers if target else [], secret_spec)
+                if reason:
+                    result.skipped.append((rel + "/" if is_dir else rel, reason))
                     continue
             if is_dir:
                 real_dir = real if is_link else os.path.join(dir_real, name)

@@ -233,3 +233,27 @@ def test_hits_are_deduplicated_to_the_enclosing_symbol(make_repo):
     assert ("widgets.py", "widgets.total") in keys and ("other.py", "other.compute_widget_total") in keys
     merged = next(h for h in hits if h.symbol == "widgets.total")
     assert set(merged.sources) == {"lexical", "symbol"}
+
+
+def test_exact_dotted_name_wins_among_many_same_named_symbols(make_repo):
+    classes = "\n".join(f"class C{i}:\n    def __init__(self):\n        self.v = {i}\n" for i in range(600))
+    root = make_repo({"many.py": classes, "zz_target.py": "class Foo:\n    def __init__(self):\n        pass\n"})
+    project = codeassist.open(root)
+    project.index()
+    top = project.search("Foo.__init__", k=3)[0]
+    assert top.symbol == "zz_target.Foo.__init__" and top.sources.get("symbol") == 1
+
+
+def test_hidden_paths_and_dotted_import_references(make_repo):
+    root = make_repo(
+        {
+            ".github/workflows/ci.yml": "name: ci\non: push\n",
+            "app.py": "import os.path\nfrom os import path\n\ndef f():\n    return path.join('a')\n",
+        }
+    )
+    project = codeassist.open(root)
+    project.index()
+    assert project.search(".github/workflows/ci.yml", k=1)[0].path == ".github/workflows/ci.yml"
+    refs = {(r.name, r.kind, r.line) for r in project.references("path")}
+    assert ("os.path", "import", 1) in refs and ("path", "import", 2) in refs
+    assert project.references("Path") == []  # case-sensitive, unlike LIKE

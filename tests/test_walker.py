@@ -200,3 +200,43 @@ def test_permission_denied_files_and_folders(make_repo, tmp_path):
     data = json.loads(proc.stdout)
     assert data["skipped"].get("permission-denied") == 2
     assert data["files"] == 1 and data["symbols"] == 1
+    # access restored (chmod changes neither size nor mtime): the next run picks the files up
+    again = codeassist.open(root).index()
+    assert "permission-denied" not in again.skipped
+    assert again.files == 3
+
+
+def test_undecodable_file_names_are_skipped_not_fatal(make_repo):
+    root = make_repo({"ok.py": "def fine():\n    return 1\n"})
+    with open(os.path.join(os.fsencode(root), b"bad\xffname.py"), "wb") as fh:
+        fh.write(b"x = 1\n")
+    stats = codeassist.open(root).index()
+    assert stats.skipped.get("undecodable-name") == 1
+    assert stats.files == 1 and stats.symbols == 1
+
+
+def test_symlinks_cannot_smuggle_in_secrets_or_ignored_folders(make_repo):
+    root = make_repo(
+        {".env": "SECRET_TOKEN=abc\n", "node_modules/pkg/x.py": "y = 1\n", "src/a.py": "z = 1\n",
+         ".gitignore": "private/\n", "private/p.py": "p = 1\n"}
+    )
+    os.symlink(root / ".env", root / "notes.txt")
+    os.symlink(root / "node_modules", root / "deps")
+    os.symlink(root / "private" / "p.py", root / "public.py")
+    files, skipped = _walk(root)
+    assert files == [".gitignore", "src/a.py"]
+    assert skipped["notes.txt"] == "secret"
+    assert skipped["deps/"] == "default-ignore"
+    assert skipped["public.py"] == "ignored"
+
+
+def test_long_prose_lines_are_not_minified():
+    paragraph = ("This paragraph is long prose written on one line, as Markdown allows. " * 4).encode()
+    readme = b"# Title\n\n" + b"\n\n".join([paragraph] * 10) + b"\n"
+    data, reason = classify_bytes(readme, 1000)
+    assert reason is None and data == readme
+
+
+def test_binary_behind_a_utf16_bom_is_still_binary():
+    raw = b"\xff\xfe" + "x\x00\x00y".encode("utf-16-le")
+    assert classify_bytes(raw, 1000) == (None, "binary")

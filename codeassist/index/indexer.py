@@ -31,6 +31,8 @@ __all__ = ["IndexStats", "Progress", "build_index"]
 #: fewer changed files than this are parsed in-process (no pool start-up)
 _POOL_THRESHOLD = 64
 _COMMIT_EVERY_S = 1.0
+#: skip reasons that a chmod or a retry can cure without changing size or mtime: never cached
+_TRANSIENT_SKIPS = frozenset({"permission-denied", "vanished"})
 _COMMIT_EVERY_FILES = 500
 
 
@@ -136,7 +138,8 @@ def _update(store: Store, root: Path, settings: Settings, report: ProgressCallba
     tasks: list[FileTask] = []
     for entry in walked.files:
         row = known.get(entry.relpath)
-        if row is not None and row.size == entry.size and row.mtime_ns == entry.mtime_ns:
+        if (row is not None and row.size == entry.size and row.mtime_ns == entry.mtime_ns
+                and row.skip not in _TRANSIENT_SKIPS):
             stats.unchanged += 1
             continue
         tasks.append(
@@ -188,7 +191,6 @@ def _update(store: Store, root: Path, settings: Settings, report: ProgressCallba
     finally:
         if in_txn:
             store.conn.execute("ROLLBACK")
-    report(Progress("parse", done, total))
     report(Progress("finish", done, total))
     t1 = time.perf_counter()
     stats.timings["parse_and_write"] = t1 - t0
@@ -245,6 +247,8 @@ def _run(tasks: list[FileTask], settings: Settings) -> Iterator[FileOutcome]:
             if not remaining:
                 break
             suspects = _in_progress(journal)
+            if not suspects:  # died outside any file (e.g. while sending a result): isolate all
+                suspects = {t.relpath for t in remaining}
             for task in remaining:
                 if task.relpath in suspects:
                     yield _isolated(task)

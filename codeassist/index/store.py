@@ -9,6 +9,7 @@ completes. Readers never block the writer (WAL).
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -19,9 +20,9 @@ from ..errors import IndexCorruptError, IndexNotBuiltError
 from ..parsing.extract import EXTRACTOR_VERSION, ParsedFile
 from ..parsing.terms import TermExpander
 
-__all__ = ["Store", "FileRow", "SCHEMA_VERSION"]
+__all__ = ["Store", "FileRow", "SCHEMA_VERSION", "last_component"]
 
-SCHEMA_VERSION = 2  # bump on any change to tables, FTS columns or term rules
+SCHEMA_VERSION = 3  # bump on any change to tables, FTS columns or term rules
 DB_NAME = "index.sqlite"
 
 _SCHEMA = """
@@ -53,6 +54,7 @@ CREATE TABLE IF NOT EXISTS symbols(
 CREATE TABLE IF NOT EXISTS refs(
     file_id INTEGER NOT NULL,
     name TEXT NOT NULL,
+    last TEXT NOT NULL,           -- the name's last component: "b" for an import of "a.b"
     kind TEXT NOT NULL,
     lines TEXT NOT NULL,          -- every line of this use inside the symbol: "12,40,41"
     symbol_id INTEGER             -- the enclosing symbol, NULL at file level
@@ -74,10 +76,18 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
 _INDEXES = """
 CREATE INDEX IF NOT EXISTS symbols_norm ON symbols(norm);
 CREATE INDEX IF NOT EXISTS symbols_file ON symbols(file_id);
-CREATE INDEX IF NOT EXISTS refs_name ON refs(name);
+CREATE INDEX IF NOT EXISTS refs_last ON refs(last);
 CREATE INDEX IF NOT EXISTS refs_file ON refs(file_id);
 CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id);
 """
+
+
+_SEPARATORS = re.compile(r"\.|::|->|#|/|\\")
+
+
+def last_component(name: str) -> str:
+    """``a.b.c`` → ``c``; also for ``::``, ``->``, ``#`` and path separators."""
+    return _SEPARATORS.split(name)[-1] or name
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,9 +274,9 @@ class Store:
             )
         if parsed.references:
             conn.executemany(
-                "INSERT INTO refs(file_id, name, kind, lines, symbol_id) VALUES(?,?,?,?,?)",
+                "INSERT INTO refs(file_id, name, last, kind, lines, symbol_id) VALUES(?,?,?,?,?,?)",
                 [
-                    (file_id, name, kind, lines, None if sym is None else ids[sym])
+                    (file_id, name, last_component(name), kind, lines, None if sym is None else ids[sym])
                     for name, kind, lines, sym in parsed.references
                 ],
             )
