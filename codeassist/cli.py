@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--include-secrets", action="store_true", default=None,
                    help="also index files whose names mark them as secrets (.env, *.pem ...)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    p.add_argument("--no-embed", dest="embed", action="store_false", default=None,
+                   help="lexical and symbol index only (no embeddings)")
 
     p = sub.add_parser("search", help="search the index (lexical + symbol names)")
     p.add_argument("query")
@@ -97,7 +99,8 @@ def _open(path: str, **overrides: Any):  # -> Project
 
 def _cmd_index(args: argparse.Namespace) -> int:
     project = _open(
-        args.path, workers=args.workers, lock_wait=args.wait, include_secrets=args.include_secrets
+        args.path, workers=args.workers, lock_wait=args.wait, include_secrets=args.include_secrets,
+        embed=args.embed,
     )
     bar = None if args.quiet else ProgressBar(sys.stderr)
     stats = project.index(bar, rebuild=args.rebuild)
@@ -128,8 +131,15 @@ def _cmd_index(args: argparse.Namespace) -> int:
         print(f"  skipped     {sum(stats.skipped.values()):>9,}   {detail}", file=out)
     if stats.parse_errors:
         print(f"  {stats.parse_errors} file(s) have syntax errors (indexed as far as they parse)", file=out)
+    if stats.embed_units or stats.embedded:
+        print(f"  vectors     {stats.embedded:>9,}   of {stats.embed_units:,} symbols "
+              f"({stats.embed_computed:,} computed, the rest cached)", file=out)
     for error in stats.errors[:10]:
         print(f"  warning: {error}", file=sys.stderr)
+    if stats.embed_error:
+        print(f"codeassist: error: semantic indexing failed, lexical search is ready: {stats.embed_error}",
+              file=sys.stderr)
+        return 5
     return 0
 
 
@@ -173,6 +183,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
     if status.skipped:
         detail = ", ".join(f"{k} {v}" for k, v in sorted(status.skipped.items()))
         print(f"  skipped     {sum(status.skipped.values()):>9,}   {detail}")
+    if status.embed_units:
+        share = status.embedded / status.embed_units
+        print(f"  vectors     {status.embedded:>9,}   of {status.embed_units:,} symbols ({share:.0%})")
     if status.pending_changes:
         print(f"  {status.pending_changes} file(s) changed since; run `codeassist index` to update")
     else:

@@ -83,6 +83,24 @@ class Settings:
     chunk_chars: int = 1200
     #: seconds to wait for another indexer to finish; 0 fails at once
     lock_wait: float = 0.0
+    #: compute embeddings for semantic search while indexing
+    embed: bool = True
+    #: "sentence-transformers" (local, default) or "openai" (any /v1/embeddings server)
+    embedder: str = "sentence-transformers"
+    #: model: a local sentence-transformers folder, or the server's model name; "" = packaged MiniLM
+    embed_model: str = ""
+    #: base URL of the OpenAI-compatible embeddings server (embedder = "openai")
+    embed_base_url: str = ""
+    #: environment variable holding that server's API key
+    embed_api_key_env: str = "OPENAI_API_KEY"
+    #: tokens of each unit's text that are embedded (cost grows faster than linearly)
+    embed_max_tokens: int = 48
+    #: also embed test code (test files and folders)
+    embed_tests: bool = False
+    #: where embeddings are cached, shared by all repositories; "" = <home>/embeddings
+    embed_cache_dir: str = ""
+    #: "host:port" of a `chroma run` server; "" = embedded Chroma in the index folder
+    chroma_url: str = ""
 
 
 def _default_home() -> Path:

@@ -22,6 +22,7 @@ from typing import Callable
 from .errors import IndexNotBuiltError
 from .parsing.extract import parse_file
 from .project import Project
+from .walker import is_test_path
 
 __all__ = ["EvalTarget", "ModeResult", "EvalReport", "evaluate", "MODES"]
 
@@ -32,7 +33,6 @@ MODES: dict[str, frozenset[str]] = {
 }
 _MIN_DOC_WORDS = 5
 _QUERY_WORDS = 64
-_TEST_PATH = re.compile(r"(^|/)(tests?|testing|__tests__|spec)(/|$)|(^|/)test_[^/]*$|_test\.[a-z]+$|\.(spec|test)\.[jt]sx?$")
 
 
 @dataclass(frozen=True)
@@ -77,11 +77,6 @@ class EvalReport:
                 for r in self.results
             ],
         }
-
-
-def is_test_path(path: str) -> bool:
-    """Whether ``path`` looks like test code (tests/ folders, test_*.py, *_test.go, *.spec.ts)."""
-    return _TEST_PATH.search(path) is not None
 
 
 def _query_from_doc(doc: str, name: str) -> str:

@@ -29,6 +29,7 @@ class Project:
         self.root = root
         self.settings = settings
         self.index_dir = index_dir(settings.home, root)
+        self._dense_backends: tuple | None = None  # (embedder, vector store), made on first use
 
     def __repr__(self) -> str:
         return f"Project({str(self.root)!r})"
@@ -66,6 +67,10 @@ class Project:
             last = store.meta("last_indexed")
             pending = self._pending(store) if check_pending else 0
             symbols, refs, chunks = count("symbols"), count("refs"), count("chunks")
+            from .index.embedding import total_units
+
+            embedded = count("embedded")
+            embed_units = total_units(store, self.settings) if self.settings.embed else 0
         size = sum(p.stat().st_size for p in self.index_dir.glob(DB_NAME + "*") if p.is_file())
         return IndexStatus(
             root=str(self.root),
@@ -80,6 +85,8 @@ class Project:
             last_indexed=float(last) if last else None,
             index_bytes=size,
             pending_changes=pending,
+            embed_units=embed_units,
+            embedded=embedded,
         )
 
     def _pending(self, store: Store) -> int:
@@ -101,7 +108,35 @@ class Project:
         from .retrieval import search
 
         with self._store() as store:
-            return search(store, query, k, sources)
+            dense = self._dense_search(store) if sources is None or "dense" in sources else None
+            return search(store, query, k, sources, dense)
+
+    def _dense_search(self, store: Store):  # -> DenseSearch | None
+        """A dense-retrieval function when this index has vectors, else None."""
+        spec_key = store.meta("vector_spec")
+        if not self.settings.embed or spec_key is None:
+            return None
+        if store.rows("SELECT 1 FROM embedded LIMIT 1").fetchone() is None:
+            return None
+        if self._dense_backends is None:
+            from .backends import make_embedder, make_vector_store
+            from .index.embedding import collection_spec
+
+            embedder = make_embedder(self.settings, cached=False)
+            spec = collection_spec(self.index_dir, embedder.model_id, embedder.dimensions, self.settings)
+            self._dense_backends = (embedder, make_vector_store(self.settings, self.index_dir, spec))
+        embedder, vectors = self._dense_backends
+
+        def dense(query: str, depth: int) -> list[int]:
+            found = vectors.query(embedder.embed_query(query), depth)
+            if not found:
+                return []
+            marks = ",".join("?" * len(found))
+            symbol_of = dict(store.rows(
+                f"SELECT vector_id, symbol_id FROM embedded WHERE vector_id IN ({marks})", [v for v, _ in found]))
+            return [symbol_of[v] for v, _ in found if v in symbol_of]
+
+        return dense
 
     def symbols(self, name: str, *, limit: int = 100) -> list[SymbolInfo]:
         """Definitions named ``name`` (a plain, qualified or ``Class::method`` name; case and

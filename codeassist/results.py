@@ -75,6 +75,9 @@ class IndexStatus:
     index_bytes: int = 0
     #: files added, changed or removed on disk since the last index run
     pending_changes: int = 0
+    #: symbols that get a vector, and how many have one so far (semantic search coverage)
+    embed_units: int = 0
+    embedded: int = 0
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)

@@ -13,19 +13,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 from .errors import QueryError
 from .index.store import Store
 from .parsing.terms import STOPWORDS, normalize_name, query_terms
 from .results import SearchHit
 
-__all__ = ["search", "RRF_K", "SOURCES"]
+__all__ = ["search", "RRF_K", "SOURCES", "DenseSearch"]
 
 RRF_K = 60
 SYMBOL_SHARE_EXPONENT = 1.0
 #: per-source weights in the fusion; identifiers typed by the user are strong evidence, a plain
 #: English word that happens to name a symbol ("simplify") is weak evidence
-SOURCE_WEIGHTS = {"lexical": 1.0, "symbol": 1.5, "symbol_word": 0.5, "path": 1.5}
+SOURCE_WEIGHTS = {"lexical": 1.0, "symbol": 1.5, "symbol_word": 0.5, "path": 1.5, "dense": 1.0}
 _BM25_WEIGHTS = (2.0, 4.0, 1.0, 1.0)  # path, symbol, body, extra
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:(?:\.|::|#|->)[A-Za-z_][A-Za-z0-9_]*)*")
 _LOCATION = re.compile(
@@ -51,12 +52,16 @@ class _Candidate:
         return {source: rank for source, (rank, _w) in self.contrib.items()}
 
 
-#: every retrieval source this module knows
-SOURCES = ("lexical", "symbol", "path")
+#: every retrieval source this module knows ("dense" needs a ``dense`` function)
+SOURCES = ("lexical", "symbol", "path", "dense")
+
+#: query text, depth -> symbol ids, nearest first
+DenseSearch = Callable[[str, int], list[int]]
 
 
-def search(store: Store, query: str, k: int = 10, sources: set[str] | frozenset[str] | None = None) -> list[SearchHit]:
-    """Top ``k`` hits for ``query``, fusing ``sources`` (default: all of :data:`SOURCES`)."""
+def search(store: Store, query: str, k: int = 10, sources: set[str] | frozenset[str] | None = None,
+           dense: DenseSearch | None = None) -> list[SearchHit]:
+    """Top ``k`` hits for ``query``, fusing ``sources`` (default: every source available)."""
     if not query or not query.strip():
         raise QueryError("the search query is empty; pass some words or an identifier")
     k = max(1, int(k))
@@ -73,6 +78,14 @@ def search(store: Store, query: str, k: int = 10, sources: set[str] | frozenset[
     use = set(SOURCES if sources is None else sources)
     if unknown := use - set(SOURCES):
         raise QueryError(f"unknown retrieval source(s) {sorted(unknown)}; choose from {', '.join(SOURCES)}")
+    if "dense" in use and dense is not None:
+        ranked_dense = []
+        for symbol_id in dense(query, depth):
+            row = store.rows("SELECT file_id FROM symbols WHERE id=?", (symbol_id,)).fetchone()
+            chunk_id = _chunk_for_symbol(store, symbol_id, row[0]) if row else None
+            if chunk_id is not None:
+                ranked_dense.append((chunk_id, symbol_id, SOURCE_WEIGHTS["dense"]))
+        add("dense", ranked_dense)
     if "lexical" in use:
         add("lexical", [(cid, None, SOURCE_WEIGHTS["lexical"]) for cid in _lexical(store, query, depth)])
     if "symbol" in use:

@@ -11,6 +11,7 @@ Content checks (binary, encoding, minified) happen when the file is read; see ``
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections import Counter
 from dataclasses import dataclass, field
@@ -22,7 +23,16 @@ from .config import Settings
 if TYPE_CHECKING:  # pragma: no cover
     import pathspec
 
-__all__ = ["WalkEntry", "WalkResult", "walk", "SKIP_REASONS"]
+__all__ = ["WalkEntry", "WalkResult", "walk", "SKIP_REASONS", "is_test_path"]
+
+_TEST_PATH = re.compile(
+    r"(^|/)(tests?|testing|__tests__|spec)(/|$)|(^|/)test_[^/]*$|_test\.[a-z]+$|\.(spec|test)\.[jt]sx?$"
+)
+
+
+def is_test_path(path: str) -> bool:
+    """Whether ``path`` looks like test code (tests/ folders, test_*.py, *_test.go, *.spec.ts)."""
+    return _TEST_PATH.search(path) is not None
 
 DEFAULT_IGNORED_DIRS = frozenset(
     {

@@ -204,10 +204,15 @@ return M
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own CODEASSIST_HOME and no user config file."""
+    """Every test gets its own CODEASSIST_HOME and no user config file.
+
+    Embeddings are off unless a test turns them on: tests of the lexical index should not pay
+    for loading a model (the embedding tests set CODEASSIST_EMBED=1).
+    """
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("CODEASSIST_HOME", str(home))
     monkeypatch.setenv("CODEASSIST_CONFIG", str(home / "no-config.toml"))
+    monkeypatch.setenv("CODEASSIST_EMBED", "0")
     return home
 
 

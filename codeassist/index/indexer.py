@@ -64,8 +64,14 @@ class IndexStats:
     seconds: float = 0.0
     rebuilt: str = ""
     errors: list[str] = field(default_factory=list)
-    #: seconds per phase (walk, parse_and_write, finish)
+    #: seconds per phase (walk, parse_and_write, finish, embed)
     timings: dict[str, float] = field(default_factory=dict)
+    #: symbols that should have a vector, how many have one, how many were computed (not cached)
+    embed_units: int = 0
+    embedded: int = 0
+    embed_computed: int = 0
+    #: why the embedding stage failed (the lexical index is complete regardless)
+    embed_error: str = ""
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -83,6 +89,10 @@ class IndexStats:
             "seconds": round(self.seconds, 3),
             "rebuilt": self.rebuilt,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "embed_units": self.embed_units,
+            "embedded": self.embedded,
+            "embed_computed": self.embed_computed,
+            "embed_error": self.embed_error,
         }
 
 
@@ -120,10 +130,32 @@ def build_index(
             _update(store, root, settings, report, stats)
             store.set_meta("last_indexed", str(time.time()))
             _fill_totals(store, stats)
+            if settings.embed:
+                _embed(store, folder, settings, report, stats)
         finally:
             store.close()
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def _embed(store: Store, folder: Path, settings: Settings, report: ProgressCallback, stats: IndexStats) -> None:
+    """The semantic stage; the lexical index is already committed, so a failure here loses
+    nothing: it is recorded and the next run resumes."""
+    from ..errors import CodeassistError
+    from .embedding import run_embedding
+
+    try:
+        result = run_embedding(store, folder, settings, lambda phase, done, total: report(
+            Progress(phase, done, total)))
+    except CodeassistError as exc:
+        stats.embed_error = str(exc)
+        return
+    stats.embed_units = result.units
+    stats.embedded = store.rows("SELECT COUNT(*) FROM embedded").fetchone()[0]
+    stats.embed_computed = result.computed
+    stats.timings["embed"] = result.seconds
+    if result.reset:
+        stats.rebuilt = (stats.rebuilt + "; " if stats.rebuilt else "") + result.reset
 
 
 def _update(store: Store, root: Path, settings: Settings, report: ProgressCallback, stats: IndexStats) -> None:

@@ -22,7 +22,7 @@ from ..parsing.terms import TermExpander
 
 __all__ = ["Store", "FileRow", "SCHEMA_VERSION", "last_component"]
 
-SCHEMA_VERSION = 3  # bump on any change to tables, FTS columns or term rules
+SCHEMA_VERSION = 4  # bump on any change to tables, FTS columns or term rules
 DB_NAME = "index.sqlite"
 
 _SCHEMA = """
@@ -66,6 +66,10 @@ CREATE TABLE IF NOT EXISTS chunks(
     end_line INTEGER NOT NULL,
     symbol_id INTEGER,
     text TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS embedded(
+    symbol_id INTEGER PRIMARY KEY,   -- a symbol whose vector is in the vector store
+    vector_id TEXT NOT NULL UNIQUE   -- its id there
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     path, symbol, body, extra, content='', tokenize='porter unicode61 remove_diacritics 2'
@@ -229,6 +233,8 @@ class Store:
             deletes,
         )
         conn.execute("DELETE FROM chunks WHERE file_id=?", (file_id,))
+        conn.execute("DELETE FROM embedded WHERE symbol_id IN (SELECT id FROM symbols WHERE file_id=?)",
+                     (file_id,))
         conn.execute("DELETE FROM symbols WHERE file_id=?", (file_id,))
         conn.execute("DELETE FROM refs WHERE file_id=?", (file_id,))
         conn.execute("DELETE FROM files WHERE id=?", (file_id,))

@@ -1,0 +1,59 @@
+"""The one place that chooses implementations from settings: embedder and vector store."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .config import Settings
+from .embeddings import CachedEmbedder, EmbeddingCache, EmbeddingError
+from .embeddings.base import Embedder
+from .vectors.base import CollectionSpec, VectorStore
+
+__all__ = ["make_embedder", "make_vector_store", "embedding_cache_dir"]
+
+
+def embedding_cache_dir(settings: Settings) -> Path:
+    return Path(settings.embed_cache_dir) if settings.embed_cache_dir else Path(settings.home) / "embeddings"
+
+
+def make_embedder(settings: Settings, *, cached: bool = True) -> Embedder:
+    """The configured embedder, wrapped in the shared content-addressed cache."""
+    if settings.embedder in ("sentence-transformers", "st", "local"):
+        from .embeddings.sentence_transformers import SentenceTransformerEmbedder
+
+        inner: Embedder = SentenceTransformerEmbedder(settings.embed_model or None,
+                                                      max_tokens=settings.embed_max_tokens)
+    elif settings.embedder == "openai":
+        from .embeddings.openai_compat import OpenAIEmbedder
+
+        if not settings.embed_base_url:
+            raise EmbeddingError(
+                "embedder = openai needs embed_base_url (e.g. http://localhost:8000/v1); set it in the "
+                "config file or CODEASSIST_EMBED_BASE_URL"
+            )
+        inner = OpenAIEmbedder(settings.embed_model, base_url=settings.embed_base_url,
+                               api_key=os.environ.get(settings.embed_api_key_env))
+    else:
+        raise EmbeddingError(
+            f"unknown embedder {settings.embedder!r}; use 'sentence-transformers' or 'openai'"
+        )
+    if not cached:
+        return inner
+    return CachedEmbedder(inner, EmbeddingCache(embedding_cache_dir(settings), inner.model_id))
+
+
+def make_vector_store(settings: Settings, index_dir: Path, spec: CollectionSpec, *,
+                      reset_on_mismatch: bool = False) -> VectorStore:
+    """Chroma: a `chroma run` server when chroma_url is set, else embedded in the index folder."""
+    from .vectors.chroma import ChromaVectorStore
+
+    if settings.chroma_url:
+        host, _, port = settings.chroma_url.rpartition(":")
+        host = host.split("://")[-1] or "127.0.0.1"
+        if not port.isdigit():
+            from .errors import ConfigError
+
+            raise ConfigError(f"chroma_url must be host:port, not {settings.chroma_url!r}")
+        return ChromaVectorStore.server(host, int(port), spec, reset_on_mismatch=reset_on_mismatch)
+    return ChromaVectorStore.embedded(index_dir / "chroma", spec, reset_on_mismatch=reset_on_mismatch)

@@ -1,0 +1,153 @@
+"""The embedding stage of indexing: symbols → vectors in the vector store.
+
+Runs after the lexical index is committed (search works from then on) and under the same writer
+lock. What is embedded: one short text per function, method, class, struct, interface, trait or
+enum (test code only with ``embed_tests``): where it is, its qualified name, signature, doc and
+the start of its body, cut to ``embed_max_tokens``. Everything goes through the shared
+content-addressed cache, so unchanged code, renames and other checkouts cost nothing.
+
+Crash safety: the ``embedded`` table (symbol → vector id) is committed after each batch's vectors
+are in the store, and its rows are deleted with their file. On every run the store is reconciled
+with the table (vectors without a row are deleted, rows without a vector are redone), so an
+interrupted run resumes where it stopped and nothing is duplicated.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..config import Settings
+from ..parsing.extract import EXTRACTOR_VERSION
+from ..parsing.terms import split_identifier
+from ..vectors.base import CollectionSpec
+from ..walker import is_test_path
+from .store import Store
+
+__all__ = ["EMBED_KINDS", "EmbedStats", "run_embedding", "collection_spec", "unit_text"]
+
+EMBED_KINDS = ("function", "method", "class", "struct", "interface", "trait", "enum")
+_BATCH = 256
+_BODY_LINES = 12
+
+
+@dataclass
+class EmbedStats:
+    units: int = 0
+    embedded: int = 0
+    computed: int = 0
+    removed: int = 0
+    reset: str = ""
+    seconds: float = 0.0
+
+
+def collection_spec(index_dir: Path, model_id: str, dimensions: int, settings: Settings) -> CollectionSpec:
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", f"codeassist-{index_dir.name}")[:60].strip("._-")
+    return CollectionSpec(name, model_id, dimensions, f"{EXTRACTOR_VERSION}:{settings.chunk_chars}")
+
+
+def unit_text(path: str, qualname: str, signature: str, doc: str, body: str) -> str:
+    """The text embedded for one symbol: most telling first, since it gets cut to a few tokens."""
+    words = " ".join(split_identifier(qualname.rsplit(".", 2)[-1] if "." in qualname else qualname))
+    head = f"{qualname} ({words}) in {path}"
+    return "\n".join(part for part in (head, signature, doc[:400], body) if part)
+
+
+def _units(store: Store, settings: Settings) -> list[tuple]:
+    marks = ",".join("?" * len(EMBED_KINDS))
+    rows = store.rows(
+        "SELECT s.id, f.path, s.qualname, s.signature, s.doc, s.start_line, s.file_id FROM symbols s"
+        f" JOIN files f ON f.id=s.file_id WHERE s.kind IN ({marks})"
+        " AND s.id NOT IN (SELECT symbol_id FROM embedded) ORDER BY f.path, s.start_line",
+        EMBED_KINDS,
+    ).fetchall()
+    if not settings.embed_tests:
+        rows = [r for r in rows if not is_test_path(r[1])]
+    return rows
+
+
+def _body(store: Store, file_id: int, start_line: int, signature: str, doc: str) -> str:
+    row = store.rows(
+        "SELECT text, start_line FROM chunks WHERE file_id=? AND start_line<=? AND end_line>=?"
+        " ORDER BY start_line LIMIT 1",
+        (file_id, start_line, start_line),
+    ).fetchone()
+    if row is None:
+        return ""
+    lines = row[0].split("\n")[start_line - row[1] + 1 :]
+    doc_words = set(doc.split()[:8])
+    body = [ln.strip() for ln in lines if ln.strip() and not (doc_words and set(ln.split()) <= doc_words)]
+    return "\n".join(body[:_BODY_LINES])
+
+
+def total_units(store: Store, settings: Settings) -> int:
+    marks = ",".join("?" * len(EMBED_KINDS))
+    rows = store.rows(
+        f"SELECT f.path FROM symbols s JOIN files f ON f.id=s.file_id WHERE s.kind IN ({marks})", EMBED_KINDS
+    ).fetchall()
+    return sum(1 for (path,) in rows if settings.embed_tests or not is_test_path(path))
+
+
+def run_embedding(
+    store: Store,
+    index_dir: Path,
+    settings: Settings,
+    report: Callable[[str, int, int], None],
+) -> EmbedStats:
+    """Bring the vectors up to date with the symbols in ``store``."""
+    from ..backends import make_embedder, make_vector_store
+    from ..embeddings.cache import text_key
+
+    started = time.perf_counter()
+    stats = EmbedStats()
+    embedder = make_embedder(settings)
+    spec = collection_spec(index_dir, embedder.model_id, embedder.dimensions, settings)
+    spec_key = f"{spec.name}|{spec.model_id}|{spec.dimensions}|{spec.chunker_version}|{settings.chroma_url}"
+    if store.meta("vector_spec") not in (None, spec_key):
+        stats.reset = f"embedding settings changed ({store.meta('vector_spec')} -> {spec_key}); re-embedding"
+        store.begin()
+        store.conn.execute("DELETE FROM embedded")
+        store.commit()
+    vectors = make_vector_store(settings, index_dir, spec, reset_on_mismatch=True)
+    store.set_meta("vector_spec", spec_key)
+
+    # reconcile the store with the table
+    known = dict(store.rows("SELECT vector_id, symbol_id FROM embedded").fetchall())
+    present = vectors.ids()
+    orphans = sorted(present - known.keys())
+    if orphans:
+        vectors.delete(orphans)
+        stats.removed = len(orphans)
+    lost = [symbol for vector_id, symbol in known.items() if vector_id not in present]
+    if lost:
+        store.begin()
+        store.conn.executemany("DELETE FROM embedded WHERE symbol_id=?", [(s,) for s in lost])
+        store.commit()
+
+    units = _units(store, settings)
+    stats.units = total_units(store, settings)
+    done_before = stats.units - len(units)
+    report("embed", done_before, stats.units)
+    for start in range(0, len(units), _BATCH):
+        batch = units[start : start + _BATCH]
+        texts = [
+            unit_text(path, qualname, signature, doc, _body(store, file_id, line, signature, doc))
+            for _sid, path, qualname, signature, doc, line, file_id in batch
+        ]
+        matrix = embedder.embed_documents(texts)
+        ids = [f"{text_key(embedder.model_id, t)[:16]}-{row[0]}" for t, row in zip(texts, batch)]
+        vectors.upsert(ids, matrix, [{"path": row[1]} for row in batch])
+        store.begin()
+        store.conn.executemany(
+            "INSERT OR REPLACE INTO embedded(symbol_id, vector_id) VALUES(?, ?)",
+            [(row[0], vid) for row, vid in zip(batch, ids)],
+        )
+        store.commit()
+        stats.embedded += len(batch)
+        report("embed", done_before + stats.embedded, stats.units)
+    stats.computed = getattr(embedder, "computed", stats.embedded)
+    stats.seconds = time.perf_counter() - started
+    return stats
