@@ -111,7 +111,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
         data["root"] = str(project.root)
         data["index_dir"] = str(project.index_dir)
         _print_json(data)
-        return 0
+        return _embed_failure(stats)
     out = sys.stdout
     if stats.rebuilt:
         print(f"rebuilt the index: {stats.rebuilt}", file=out)
@@ -136,11 +136,16 @@ def _cmd_index(args: argparse.Namespace) -> int:
               f"({stats.embed_computed:,} computed, the rest cached)", file=out)
     for error in stats.errors[:10]:
         print(f"  warning: {error}", file=sys.stderr)
-    if stats.embed_error:
-        print(f"codeassist: error: semantic indexing failed, lexical search is ready: {stats.embed_error}",
-              file=sys.stderr)
-        return 5
-    return 0
+    return _embed_failure(stats)
+
+
+def _embed_failure(stats: Any) -> int:
+    """Report a failed semantic stage (the lexical index is complete) and give its exit code."""
+    if not stats.embed_error:
+        return 0
+    print(f"codeassist: error: semantic indexing failed, lexical search is ready: {stats.embed_error}",
+          file=sys.stderr)
+    return 5
 
 
 def _cmd_search(args: argparse.Namespace) -> int:

@@ -26,7 +26,8 @@ from .walker import is_test_path
 
 __all__ = ["EvalTarget", "ModeResult", "EvalReport", "evaluate", "MODES"]
 
-#: retrieval modes: name -> sources fused
+#: retrieval modes: name -> sources fused ("dense" is added, and joins hybrid, when the
+#: repository has embeddings)
 MODES: dict[str, frozenset[str]] = {
     "lexical": frozenset({"lexical"}),
     "hybrid": frozenset({"lexical", "symbol", "path"}),
@@ -106,7 +107,7 @@ def evaluate(
     """Run the benchmark on ``project`` (which must be indexed)."""
     started = time.perf_counter()
     say = progress or (lambda message: None)
-    modes = modes or MODES
+    modes = dict(modes or MODES)
     status = project.status(check_pending=False)
     if not status.indexed:
         raise IndexNotBuiltError("eval needs an index; run `codeassist index` first")
@@ -152,9 +153,19 @@ def evaluate(
                     targets.append(EvalTarget(path, qualname, start, end, query))
             dst.write_bytes(bytes(data))
 
-        copy = Project(copy_root, dataclasses.replace(project.settings, home=Path(tmp) / "home"))
+        from .backends import embedding_cache_dir
+
+        # the copy shares the embedding cache: only the functions whose docs were blanked are new
+        settings = dataclasses.replace(project.settings, home=Path(tmp) / "home",
+                                       embed_cache_dir=str(embedding_cache_dir(project.settings)),
+                                       chroma_url="")
+        copy = Project(copy_root, settings)
         say("indexing the copy")
-        copy.index()
+        stats = copy.index()
+        if stats.embedded:
+            joined = {k: (v | {"dense"} if k == "hybrid" else v) for k, v in modes.items()}
+            items = list(joined.items())
+            modes = dict(items[:1] + [("dense", frozenset({"dense"}))] + items[1:])
         results = []
         for mode, sources in modes.items():
             say(f"querying: {mode}")

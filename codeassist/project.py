@@ -119,10 +119,10 @@ class Project:
         if store.rows("SELECT 1 FROM embedded LIMIT 1").fetchone() is None:
             return None
         if self._dense_backends is None:
-            from .backends import make_embedder, make_vector_store
+            from .backends import make_query_embedder, make_vector_store
             from .index.embedding import collection_spec
 
-            embedder = make_embedder(self.settings, cached=False)
+            embedder = make_query_embedder(self.settings)
             spec = collection_spec(self.index_dir, embedder.model_id, embedder.dimensions, self.settings)
             self._dense_backends = (embedder, make_vector_store(self.settings, self.index_dir, spec))
         embedder, vectors = self._dense_backends

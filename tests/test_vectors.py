@@ -3,13 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,36 +11,9 @@ from codeassist.vectors import VectorStoreError, VectorStoreMismatchError
 from codeassist.vectors.base import CollectionSpec
 from codeassist.vectors.chroma import ChromaVectorStore
 
+from .conftest import free_port
+
 SPEC = CollectionSpec("repo-abc", "st:all-MiniLM-L6-v2:64", 8, "1/1200")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def chroma_server(tmp_path_factory):
-    """A real `chroma run` server on a free loopback port, for this module."""
-    exe = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
-    port = _free_port()
-    data = tmp_path_factory.mktemp("chroma-server")
-    proc = subprocess.Popen([exe, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("`chroma run` did not start")
-            time.sleep(0.1)
-    yield ("127.0.0.1", port)
-    proc.terminate()
-    proc.wait(timeout=30)
 
 
 @pytest.fixture(params=["embedded", "server"])
@@ -107,4 +73,4 @@ def test_empty_collection_query_returns_nothing(open_store):
 
 def test_unreachable_server_is_a_clear_error():
     with pytest.raises(VectorStoreError, match="chroma run --path"):
-        ChromaVectorStore.server("127.0.0.1", _free_port(), SPEC)
+        ChromaVectorStore.server("127.0.0.1", free_port(), SPEC)

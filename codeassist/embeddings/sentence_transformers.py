@@ -39,7 +39,9 @@ class SentenceTransformerEmbedder:
     def __init__(self, model: str | None = None, *, max_tokens: int = 256, device: str = "cpu",
                  batch_size: int = 64) -> None:
         self._model_ref = model or ""
-        self._path = str(default_model_path()) if not model else model
+        #: the local folder the model is loaded from
+        self.model_path = str(default_model_path()) if not model else model
+        self._path = self.model_path
         name = DEFAULT_MODEL_NAME if not model else Path(model).name or model
         self.max_tokens = max_tokens
         self.device = device

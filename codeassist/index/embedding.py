@@ -98,7 +98,7 @@ def run_embedding(
     report: Callable[[str, int, int], None],
 ) -> EmbedStats:
     """Bring the vectors up to date with the symbols in ``store``."""
-    from ..backends import make_embedder, make_vector_store
+    from ..backends import make_embedder, make_vector_store, prepare_query_embedder
     from ..embeddings.cache import text_key
 
     started = time.perf_counter()
@@ -113,6 +113,7 @@ def run_embedding(
         store.commit()
     vectors = make_vector_store(settings, index_dir, spec, reset_on_mismatch=True)
     store.set_meta("vector_spec", spec_key)
+    prepare_query_embedder(settings, embedder)
 
     # reconcile the store with the table
     known = dict(store.rows("SELECT vector_id, symbol_id FROM embedded").fetchall())

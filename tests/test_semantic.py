@@ -1,0 +1,167 @@
+"""Semantic indexing end to end: embeddings in the index run, dense search, resume, backends."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import codeassist
+from codeassist.backends import embedding_cache_dir, make_query_embedder
+from codeassist.embeddings.onnx_query import OnnxQueryEmbedder
+from codeassist.embeddings.sentence_transformers import SentenceTransformerEmbedder
+from codeassist.index.store import Store
+
+from .conftest import generated_python_files, run_cli
+from .openai_server import LocalOpenAIServer
+
+
+@pytest.fixture(autouse=True)
+def embeddings_on(monkeypatch):
+    monkeypatch.setenv("CODEASSIST_EMBED", "1")
+
+
+def _vector_ids(project) -> tuple[set[str], set[str]]:
+    """(ids in the vector store, ids the index says are there)."""
+    from codeassist.backends import make_vector_store
+    from codeassist.index.embedding import collection_spec
+
+    store = Store.open(project.index_dir)
+    try:
+        table = {v for (v,) in store.rows("SELECT vector_id FROM embedded")}
+    finally:
+        store.close()
+    embedder = make_query_embedder(project.settings)
+    spec = collection_spec(project.index_dir, embedder.model_id, embedder.dimensions, project.settings)
+    return make_vector_store(project.settings, project.index_dir, spec).ids(), table
+
+
+def test_index_embeds_symbols_and_search_uses_them(multi_repo):
+    project = codeassist.open(multi_repo)
+    stats = project.index()
+    assert stats.embed_units > 10 and stats.embedded == stats.embed_units
+    assert stats.embed_computed == stats.embed_units and stats.embed_error == ""
+    status = project.status()
+    assert status.embedded == status.embed_units == stats.embed_units
+    # a question whose words are not in the code: dense retrieval finds it
+    hits = project.search("how long to wait between attempts", k=5)
+    assert "dense" in hits[0].sources or any("dense" in h.sources for h in hits[:3])
+    assert any(h.symbol == "payments.retry.RetryPolicy.backoff" for h in hits)
+    vector_ids, table = _vector_ids(project)
+    assert vector_ids == table and len(table) == stats.embed_units
+
+
+def test_onnx_query_path_matches_sentence_transformers(multi_repo):
+    project = codeassist.open(multi_repo)
+    project.index()
+    fast = make_query_embedder(project.settings)
+    assert isinstance(fast, OnnxQueryEmbedder)
+    reference = SentenceTransformerEmbedder(max_tokens=project.settings.embed_max_tokens)
+    for text in ("retry a failed upload", "where is the cache evicted? " * 20):
+        a, b = fast.embed_query(text), reference.embed_query(text)
+        assert float(np.dot(a, b)) > 0.999
+
+
+def test_incremental_embedding_reuses_the_cache_and_drops_deleted_vectors(multi_repo):
+    project = codeassist.open(multi_repo)
+    first = project.index()
+    retry = multi_repo / "payments" / "retry.py"
+    retry.write_text(retry.read_text().replace("return min(30.0, 0.5 * 2 ** attempt)",
+                                               "return min(60.0, 0.25 * 2 ** attempt)"))
+    (multi_repo / "web" / "app.js").unlink()
+    second = project.index()
+    # only two texts changed: backoff's, and its class's (whose text shows the start of its body);
+    # every other symbol of the re-parsed file came from the cache
+    assert second.embed_computed == 2
+    assert second.embedded == second.embed_units < first.embed_units
+    vector_ids, table = _vector_ids(project)
+    assert vector_ids == table
+
+
+def test_a_second_checkout_costs_no_embeddings(make_repo, multi_repo, tmp_path):
+    codeassist.open(multi_repo).index()
+    from .conftest import MULTI_LANGUAGE_FILES
+
+    clone = make_repo(MULTI_LANGUAGE_FILES, name="clone")
+    stats = codeassist.open(clone).index()
+    assert stats.embedded > 0 and stats.embed_computed == 0
+
+
+def test_changing_the_embedding_settings_reembeds_never_mixes(multi_repo):
+    project = codeassist.open(multi_repo)
+    project.index()
+    other = codeassist.open(multi_repo, embed_max_tokens=32)
+    stats = other.index()
+    assert "re-embedding" in stats.rebuilt
+    assert stats.embedded == stats.embed_units
+    vector_ids, table = _vector_ids(other)
+    assert vector_ids == table
+
+
+@pytest.mark.slow
+def test_kill_9_during_embedding_then_resume(make_repo):
+    root = make_repo(generated_python_files(100, functions=20))
+    proc = subprocess.Popen([sys.executable, "-m", "codeassist", "index", str(root)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    for line in proc.stderr:  # progress lines on a non-terminal: one per phase
+        if "embed" in line or time.monotonic() > deadline:
+            break
+    time.sleep(4.0)  # some batches committed, not all
+    assert proc.poll() is None, "embedding finished before it could be interrupted"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    project = codeassist.open(root)
+    partial = project.status()
+    assert 0 < partial.embedded < partial.embed_units
+    assert project.search("compute thing 3 of module 7")  # lexical + whatever vectors exist
+    stats = project.index()
+    assert stats.embedded == stats.embed_units == 2000
+    assert stats.embed_computed < 2000  # what was embedded before the kill came from the cache
+    vector_ids, table = _vector_ids(project)
+    assert vector_ids == table and len(table) == 2000
+
+
+def test_chroma_server_mode(multi_repo, chroma_server):
+    host, port = chroma_server
+    project = codeassist.open(multi_repo, chroma_url=f"{host}:{port}")
+    stats = project.index()
+    assert stats.embedded == stats.embed_units > 0
+    assert not (project.index_dir / "chroma").exists()  # nothing embedded locally
+    hits = project.search("how long to wait between attempts", k=5)
+    assert any("dense" in h.sources for h in hits)
+
+
+def test_openai_compatible_embedder_end_to_end_and_failures(multi_repo):
+    with LocalOpenAIServer() as server:
+        project = codeassist.open(multi_repo, embedder="openai", embed_model="embed-1",
+                                  embed_base_url=server.base_url)
+        stats = project.index()
+        assert stats.embedded == stats.embed_units > 0
+        assert server.state.requests and all(r["path"] == "/v1/embeddings" for r in server.state.requests)
+        hits = project.search("RetryPolicy backoff", k=5)
+        assert any("dense" in h.sources for h in hits)
+
+    # the server gone: the lexical index is still complete and the error says what to fix
+    (multi_repo / "extra.py").write_text("def added():\n    return 1\n")
+    proc = run_cli("index", str(multi_repo), "--json", "-q",
+                   env={"CODEASSIST_EMBEDDER": "openai", "CODEASSIST_EMBED_MODEL": "embed-1",
+                        "CODEASSIST_EMBED_BASE_URL": server.base_url})
+    assert proc.returncode == 5, proc.stdout
+    assert "semantic indexing failed, lexical search is ready" in proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["added"] == 1 and summary["embed_error"]
+    assert project.symbols("added")
+
+
+def test_embedding_cache_lives_outside_the_repository(multi_repo):
+    project = codeassist.open(multi_repo)
+    project.index()
+    cache = embedding_cache_dir(project.settings)
+    assert cache.is_relative_to(project.settings.home) and any(cache.glob("*.sqlite"))
