@@ -51,11 +51,15 @@ def export_onnx(model_path: str, target: Path) -> bool:
         return False
     try:
         import logging
+        import warnings
 
         from sentence_transformers import SentenceTransformer
 
-        logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
-        model = SentenceTransformer(model_path, device="cpu", backend="onnx")
+        for name in ("sentence_transformers", "transformers", "optimum"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+        with warnings.catch_warnings():  # the exporter's tracer chatter is not for the user
+            warnings.simplefilter("ignore")
+            model = SentenceTransformer(model_path, device="cpu", backend="onnx")
         tmp = target.with_name(target.name + ".tmp")
         model.save_pretrained(str(tmp))
         if not (tmp / "onnx" / "model.onnx").exists() or not (tmp / "tokenizer.json").exists():

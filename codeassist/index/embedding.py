@@ -104,15 +104,29 @@ def run_embedding(
     started = time.perf_counter()
     stats = EmbedStats()
     embedder = make_embedder(settings)
-    spec = collection_spec(index_dir, embedder.model_id, embedder.dimensions, settings)
+    units = _units(store, settings)
+    stats.units = total_units(store, settings)
+    previous = store.meta("vector_spec")
+    same_model = previous is not None and previous.split("|")[1:2] == [embedder.model_id]
+    clean = store.meta("vectors_dirty") != "1" and store.meta("embedding_complete") == "1"
+    if not units and same_model and clean and settings.chroma_url == previous.split("|")[-1]:
+        stats.embedded = 0  # nothing to do: no model is loaded, the vector store is not opened
+        stats.seconds = time.perf_counter() - started
+        report("embed", stats.units, stats.units)
+        return stats
+
+    # the model's dimension count is known from the last run when the model is the same
+    dimensions = int(previous.split("|")[2]) if same_model else embedder.dimensions
+    spec = collection_spec(index_dir, embedder.model_id, dimensions, settings)
     spec_key = f"{spec.name}|{spec.model_id}|{spec.dimensions}|{spec.chunker_version}|{settings.chroma_url}"
-    if store.meta("vector_spec") not in (None, spec_key):
-        stats.reset = f"embedding settings changed ({store.meta('vector_spec')} -> {spec_key}); re-embedding"
+    if previous not in (None, spec_key):
+        stats.reset = f"embedding settings changed ({previous} -> {spec_key}); re-embedding"
         store.begin()
         store.conn.execute("DELETE FROM embedded")
         store.commit()
     vectors = make_vector_store(settings, index_dir, spec, reset_on_mismatch=True)
     store.set_meta("vector_spec", spec_key)
+    store.set_meta("embedding_complete", "0")
     prepare_query_embedder(settings, embedder)
 
     # reconcile the store with the table
@@ -127,9 +141,9 @@ def run_embedding(
         store.begin()
         store.conn.executemany("DELETE FROM embedded WHERE symbol_id=?", [(s,) for s in lost])
         store.commit()
+    store.set_meta("vectors_dirty", "0")
 
-    units = _units(store, settings)
-    stats.units = total_units(store, settings)
+    units = _units(store, settings)  # again: reconciliation may have put some back
     done_before = stats.units - len(units)
     report("embed", done_before, stats.units)
     for start in range(0, len(units), _BATCH):
@@ -149,6 +163,7 @@ def run_embedding(
         store.commit()
         stats.embedded += len(batch)
         report("embed", done_before + stats.embedded, stats.units)
+    store.set_meta("embedding_complete", "1")
     stats.computed = getattr(embedder, "computed", stats.embedded)
     stats.seconds = time.perf_counter() - started
     return stats

@@ -233,8 +233,11 @@ class Store:
             deletes,
         )
         conn.execute("DELETE FROM chunks WHERE file_id=?", (file_id,))
-        conn.execute("DELETE FROM embedded WHERE symbol_id IN (SELECT id FROM symbols WHERE file_id=?)",
-                     (file_id,))
+        gone = conn.execute(
+            "DELETE FROM embedded WHERE symbol_id IN (SELECT id FROM symbols WHERE file_id=?)", (file_id,)
+        ).rowcount
+        if gone:  # their vectors are deleted from the vector store by the next embedding stage
+            self.set_meta("vectors_dirty", "1")
         conn.execute("DELETE FROM symbols WHERE file_id=?", (file_id,))
         conn.execute("DELETE FROM refs WHERE file_id=?", (file_id,))
         conn.execute("DELETE FROM files WHERE id=?", (file_id,))
