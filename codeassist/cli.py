@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-embed", dest="embed", action="store_false", default=None,
                    help="lexical and symbol index only (no embeddings)")
 
-    p = sub.add_parser("search", help="search the index (lexical + symbol names)")
+    p = sub.add_parser("search", help="hybrid search: words, symbol names, paths and meaning (dense)")
     p.add_argument("query")
     p.add_argument("--repo", default=".", help="repository folder (default: .)")
     p.add_argument("-k", type=int, default=10, help="number of hits (default: 10)")
