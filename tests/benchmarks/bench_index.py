@@ -1,5 +1,8 @@
 """Indexing benchmark: cold index, no-op re-index, one-file edit, shell search, peak memory.
 
+Measures the lexical + symbol index (``--no-embed``), the figure DESIGN §3 budgets at 10 s for
+sympy; the semantic stage is measured separately (docs/benchmarks.md).
+
 Usage (corpora are real sdists from PyPI, unpacked anywhere):
 
     pip download --no-deps --no-binary :all: sympy==1.14.0 textual==8.2.8 -d corpora
@@ -92,19 +95,19 @@ def bench(corpus: Path, runs: int, query: str, edit: str) -> dict[str, object]:
         home = Path(tempfile.mkdtemp(prefix="ca-bench-"))
         env = {**os.environ, "CODEASSIST_HOME": str(home)}
         try:
-            seconds, _, out = run([*exe, "index", str(corpus), "--json", "-q"], env)
+            seconds, _, out = run([*exe, "index", str(corpus), "--json", "-q", "--no-embed"], env)
             results["cold"].append(seconds)
             summary = json.loads(out)
-            seconds, _, _ = run([*exe, "index", str(corpus), "--json", "-q"], env)
+            seconds, _, _ = run([*exe, "index", str(corpus), "--json", "-q", "--no-embed"], env)
             results["noop"].append(seconds)
             try:
                 edit_path.write_bytes(original + b"\n# benchmark edit\n")
-                seconds, _, out = run([*exe, "index", str(corpus), "--json", "-q"], env)
+                seconds, _, out = run([*exe, "index", str(corpus), "--json", "-q", "--no-embed"], env)
                 assert json.loads(out)["updated"] == 1
                 results["edit"].append(seconds)
             finally:
                 edit_path.write_bytes(original)
-                run([*exe, "index", str(corpus), "-q"], env)
+                run([*exe, "index", str(corpus), "-q", "--no-embed"], env)
             for _ in range(3):
                 seconds, _, out = run([*exe, "search", query, "--repo", str(corpus), "--json"], env)
                 assert json.loads(out)["hits"], "search found nothing"
@@ -113,7 +116,7 @@ def bench(corpus: Path, runs: int, query: str, edit: str) -> dict[str, object]:
             shutil.rmtree(home, ignore_errors=True)
     home = Path(tempfile.mkdtemp(prefix="ca-bench-"))
     try:  # one more cold run, sampled for memory
-        _, peak, _ = run([*exe, "index", str(corpus), "-q"], {**os.environ, "CODEASSIST_HOME": str(home)},
+        _, peak, _ = run([*exe, "index", str(corpus), "-q", "--no-embed"], {**os.environ, "CODEASSIST_HOME": str(home)},
                          memory=True)
         results["rss_mb"].append(peak / 1024)
     finally:
