@@ -120,11 +120,18 @@ class Project:
             return None
         if self._dense_backends is None:
             from .backends import make_query_embedder, make_vector_store
+            from .errors import CodeassistError
             from .index.embedding import collection_spec
 
             embedder = make_query_embedder(self.settings)
-            spec = collection_spec(self.index_dir, embedder.model_id, embedder.dimensions, self.settings)
-            self._dense_backends = (embedder, make_vector_store(self.settings, self.index_dir, spec))
+            _name, model_id, dims, *_rest = spec_key.split("|")
+            if model_id != embedder.model_id:
+                return None  # the vectors come from other settings: re-index to use them
+            spec = collection_spec(self.index_dir, model_id, int(dims), self.settings)
+            try:
+                self._dense_backends = (embedder, make_vector_store(self.settings, self.index_dir, spec))
+            except CodeassistError:
+                return None  # vector store unavailable: words, symbols and paths still answer
         embedder, vectors = self._dense_backends
 
         def dense(query: str, depth: int) -> list[int]:

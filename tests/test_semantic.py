@@ -165,3 +165,13 @@ def test_embedding_cache_lives_outside_the_repository(multi_repo):
     project.index()
     cache = embedding_cache_dir(project.settings)
     assert cache.is_relative_to(project.settings.home) and any(cache.glob("*.sqlite"))
+
+
+def test_search_falls_back_when_vectors_do_not_match_the_settings(multi_repo, chroma_server):
+    codeassist.open(multi_repo).index()
+    changed = codeassist.open(multi_repo, embed_max_tokens=32)  # not re-indexed yet
+    hits = changed.search("RetryPolicy backoff", k=5)
+    assert hits and all("dense" not in h.sources for h in hits)
+    host, port = chroma_server
+    elsewhere = codeassist.open(multi_repo, chroma_url=f"{host}:{port}")
+    assert all("dense" not in h.sources for h in elsewhere.search("RetryPolicy backoff", k=5))
