@@ -113,8 +113,10 @@ class Project:
 
     def _dense_search(self, store: Store):  # -> DenseSearch | None
         """A dense-retrieval function when this index has vectors, else None."""
-        spec_key = store.meta("vector_spec")
-        if not self.settings.embed or spec_key is None:
+        from .index.embedding import stored_spec
+
+        stored = stored_spec(store)
+        if not self.settings.embed or stored is None:
             return None
         if store.rows("SELECT 1 FROM embedded LIMIT 1").fetchone() is None:
             return None
@@ -124,10 +126,10 @@ class Project:
             from .index.embedding import collection_spec
 
             embedder = make_query_embedder(self.settings)
-            _name, model_id, dims, *_rest = spec_key.split("|")
+            model_id, dims, _chroma_url = stored
             if model_id != embedder.model_id:
                 return None  # the vectors come from other settings: re-index to use them
-            spec = collection_spec(self.index_dir, model_id, int(dims), self.settings)
+            spec = collection_spec(self.index_dir, model_id, dims, self.settings)
             try:
                 self._dense_backends = (embedder, make_vector_store(self.settings, self.index_dir, spec))
             except CodeassistError:
@@ -187,15 +189,11 @@ class Project:
             )[:limit]
             out = []
             for path, line, ref_name, kind, enclosing, file_id in uses:
-                text_row = store.rows(
-                    "SELECT text, start_line FROM chunks WHERE file_id=? AND start_line<=? AND end_line>=?"
-                    " LIMIT 1",
-                    (file_id, line, line),
-                ).fetchone()
+                chunk = store.chunk_at(file_id, line)
                 text = ""
-                if text_row:
-                    lines_ = text_row[0].split("\n")
-                    idx = line - text_row[1]
+                if chunk:
+                    lines_ = chunk[1].split("\n")
+                    idx = line - chunk[2]
                     text = lines_[idx].strip() if 0 <= idx < len(lines_) else ""
                 out.append(ReferenceInfo(path, line, ref_name, kind, enclosing, text))
         return out

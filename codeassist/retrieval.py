@@ -81,8 +81,7 @@ def search(store: Store, query: str, k: int = 10, sources: set[str] | frozenset[
     if "dense" in use and dense is not None:
         ranked_dense = []
         for symbol_id in dense(query, depth):
-            row = store.rows("SELECT file_id FROM symbols WHERE id=?", (symbol_id,)).fetchone()
-            chunk_id = _chunk_for_symbol(store, symbol_id, row[0]) if row else None
+            chunk_id = _chunk_for_symbol(store, symbol_id)
             if chunk_id is not None:
                 ranked_dense.append((chunk_id, symbol_id, SOURCE_WEIGHTS["dense"]))
         add("dense", ranked_dense)
@@ -159,7 +158,7 @@ def _lexical(store: Store, query: str, limit: int) -> list[int]:
 
 def _symbols(store: Store, query: str, limit: int) -> list[tuple[int, int | None, float]]:
     """Symbols named in the query, best first: (chunk holding the definition, symbol, weight)."""
-    found: list[tuple[tuple, int, int, bool]] = []  # (sort key, symbol id, file id, strong)
+    found: list[tuple[tuple, int, bool]] = []  # (sort key, symbol id, strong)
     seen: set[int] = set()
     named: set[str] = set()  # distinct names in the query that match some symbol
     words_only = query
@@ -176,16 +175,16 @@ def _symbols(store: Store, query: str, limit: int) -> list[tuple[int, int | None
         rows = []
         if dotted:  # exact dotted matches first, whatever the number of same-named symbols
             rows += store.rows(
-                "SELECT id, file_id, name, qualname, kind FROM symbols WHERE norm=?"
+                "SELECT id, name, qualname, kind FROM symbols WHERE norm=?"
                 " AND (lower(qualname)=? OR lower(qualname) LIKE ? ESCAPE '\\') LIMIT 100",
                 (normalize_name(last), dotted.lower(),
                  "%." + dotted.lower().replace("_", "\\_").replace("%", "\\%")),
             ).fetchall()
         rows += store.rows(
-            "SELECT id, file_id, name, qualname, kind FROM symbols WHERE norm=? LIMIT 500",
+            "SELECT id, name, qualname, kind FROM symbols WHERE norm=? LIMIT 500",
             (normalize_name(last),),
         ).fetchall()
-        for sym_id, file_id, name, qualname, kind in rows:
+        for sym_id, name, qualname, kind in rows:
             if sym_id in seen:
                 continue
             if dotted and not (qualname.lower().endswith(dotted.lower()) or qualname.lower() == dotted.lower()):
@@ -201,7 +200,7 @@ def _symbols(store: Store, query: str, limit: int) -> list[tuple[int, int | None
                 len(qualname),
                 qualname,
             )
-            found.append((key, sym_id, file_id, identifier_like))
+            found.append((key, sym_id, identifier_like))
             seen.add(sym_id)
             named.add(last.lower())
     found.sort()
@@ -209,19 +208,20 @@ def _symbols(store: Store, query: str, limit: int) -> list[tuple[int, int | None
     # weight between them (measured by `codeassist eval`: hybrid fell below lexical without it).
     share = 1.0 / max(1, len(named)) ** SYMBOL_SHARE_EXPONENT
     out: list[tuple[int, int | None, float]] = []
-    for _key, sym_id, file_id, strong in found[:limit]:
-        chunk_id = _chunk_for_symbol(store, sym_id, file_id)
+    for _key, sym_id, strong in found[:limit]:
+        chunk_id = _chunk_for_symbol(store, sym_id)
         if chunk_id is not None:
             weight = SOURCE_WEIGHTS["symbol" if strong else "symbol_word"] * share
             out.append((chunk_id, sym_id, weight))
     return out
 
 
-def _chunk_for_symbol(store: Store, sym_id: int, file_id: int) -> int | None:
+def _chunk_for_symbol(store: Store, sym_id: int) -> int | None:
+    """The chunk where a symbol's definition starts."""
     row = store.rows(
-        "SELECT c.id FROM chunks c JOIN symbols s ON s.id=? WHERE c.file_id=? AND c.end_line >= s.start_line"
-        " ORDER BY c.start_line LIMIT 1",
-        (sym_id, file_id),
+        "SELECT c.id FROM symbols s JOIN chunks c ON c.file_id=s.file_id AND c.end_line >= s.start_line"
+        " WHERE s.id=? ORDER BY c.start_line LIMIT 1",
+        (sym_id,),
     ).fetchone()
     return row[0] if row else None
 
@@ -237,11 +237,7 @@ def _paths(store: Store, query: str, limit: int) -> list[int]:
         ).fetchall()
         for (file_id,) in rows:
             if line:
-                row = store.rows(
-                    "SELECT id FROM chunks WHERE file_id=? AND start_line<=? AND end_line>=?"
-                    " ORDER BY start_line LIMIT 1",
-                    (file_id, int(line), int(line)),
-                ).fetchone()
+                row = store.chunk_at(file_id, int(line))
             else:
                 row = store.rows(
                     "SELECT id FROM chunks WHERE file_id=? ORDER BY start_line LIMIT 1", (file_id,)

@@ -27,7 +27,8 @@ from ..vectors.base import CollectionSpec
 from ..walker import is_test_path
 from .store import Store
 
-__all__ = ["EMBED_KINDS", "EmbedStats", "run_embedding", "collection_spec", "unit_text"]
+__all__ = ["EMBED_KINDS", "EmbedStats", "run_embedding", "collection_spec", "unit_text", "total_units",
+           "stored_spec"]
 
 EMBED_KINDS = ("function", "method", "class", "struct", "interface", "trait", "enum")
 _BATCH = 256
@@ -56,12 +57,18 @@ def unit_text(path: str, qualname: str, signature: str, doc: str, body: str) -> 
     return "\n".join(part for part in (head, signature, doc[:400], body) if part)
 
 
-def _units(store: Store, settings: Settings) -> list[tuple]:
+_UNIT_COLUMNS = "s.id, f.path, s.qualname, s.signature, s.doc, s.start_line, s.file_id"
+
+
+def _units(store: Store, settings: Settings, *, pending_only: bool = True,
+           columns: str = _UNIT_COLUMNS) -> list[tuple]:
+    """Symbols that get a vector (those without one yet, unless ``pending_only`` is False).
+    ``columns`` must start with the symbol id and the file path."""
     marks = ",".join("?" * len(EMBED_KINDS))
+    pending = " AND s.id NOT IN (SELECT symbol_id FROM embedded)" if pending_only else ""
     rows = store.rows(
-        "SELECT s.id, f.path, s.qualname, s.signature, s.doc, s.start_line, s.file_id FROM symbols s"
-        f" JOIN files f ON f.id=s.file_id WHERE s.kind IN ({marks})"
-        " AND s.id NOT IN (SELECT symbol_id FROM embedded) ORDER BY f.path, s.start_line",
+        f"SELECT {columns} FROM symbols s"
+        f" JOIN files f ON f.id=s.file_id WHERE s.kind IN ({marks}){pending} ORDER BY f.path, s.start_line",
         EMBED_KINDS,
     ).fetchall()
     if not settings.embed_tests:
@@ -69,26 +76,35 @@ def _units(store: Store, settings: Settings) -> list[tuple]:
     return rows
 
 
-def _body(store: Store, file_id: int, start_line: int, signature: str, doc: str) -> str:
-    row = store.rows(
-        "SELECT text, start_line FROM chunks WHERE file_id=? AND start_line<=? AND end_line>=?"
-        " ORDER BY start_line LIMIT 1",
-        (file_id, start_line, start_line),
-    ).fetchone()
-    if row is None:
+def _body(store: Store, file_id: int, start_line: int, doc: str) -> str:
+    """The first lines of a symbol after its signature line, without doc lines."""
+    chunk = store.chunk_at(file_id, start_line)
+    if chunk is None:
         return ""
-    lines = row[0].split("\n")[start_line - row[1] + 1 :]
+    lines = chunk[1].split("\n")[start_line - chunk[2] + 1 :]
     doc_words = set(doc.split()[:8])
     body = [ln.strip() for ln in lines if ln.strip() and not (doc_words and set(ln.split()) <= doc_words)]
     return "\n".join(body[:_BODY_LINES])
 
 
 def total_units(store: Store, settings: Settings) -> int:
-    marks = ",".join("?" * len(EMBED_KINDS))
-    rows = store.rows(
-        f"SELECT f.path FROM symbols s JOIN files f ON f.id=s.file_id WHERE s.kind IN ({marks})", EMBED_KINDS
-    ).fetchall()
-    return sum(1 for (path,) in rows if settings.embed_tests or not is_test_path(path))
+    """How many symbols get a vector when embedding is complete."""
+    return len(_units(store, settings, pending_only=False, columns="s.id, f.path"))
+
+
+def _spec_key(spec: CollectionSpec, settings: Settings) -> str:
+    """What the stored vectors were made with, as kept in the index's meta table."""
+    return "|".join(map(str, (spec.name, spec.model_id, spec.dimensions, spec.chunker_version,
+                              settings.chroma_url)))
+
+
+def stored_spec(store: Store) -> tuple[str, int, str] | None:
+    """(model id, dimensions, chroma_url) of the vectors this index holds, if any."""
+    key = store.meta("vector_spec")
+    if key is None:
+        return None
+    _name, model_id, dims, _chunker, chroma_url = key.split("|", 4)
+    return model_id, int(dims), chroma_url
 
 
 def run_embedding(
@@ -107,18 +123,19 @@ def run_embedding(
     units = _units(store, settings)
     stats.units = total_units(store, settings)
     previous = store.meta("vector_spec")
-    same_model = previous is not None and previous.split("|")[1:2] == [embedder.model_id]
+    stored = stored_spec(store)
+    same_model = stored is not None and stored[0] == embedder.model_id
     clean = store.meta("vectors_dirty") != "1" and store.meta("embedding_complete") == "1"
-    if not units and same_model and clean and settings.chroma_url == previous.split("|")[-1]:
-        stats.embedded = 0  # nothing to do: no model is loaded, the vector store is not opened
+    if not units and same_model and clean and stored is not None and stored[2] == settings.chroma_url:
+        # nothing to do: no model is loaded, the vector store is not opened
         stats.seconds = time.perf_counter() - started
         report("embed", stats.units, stats.units)
         return stats
 
     # the model's dimension count is known from the last run when the model is the same
-    dimensions = int(previous.split("|")[2]) if same_model else embedder.dimensions
+    dimensions = stored[1] if same_model and stored is not None else embedder.dimensions
     spec = collection_spec(index_dir, embedder.model_id, dimensions, settings)
-    spec_key = f"{spec.name}|{spec.model_id}|{spec.dimensions}|{spec.chunker_version}|{settings.chroma_url}"
+    spec_key = _spec_key(spec, settings)
     if previous not in (None, spec_key):
         stats.reset = f"embedding settings changed ({previous} -> {spec_key}); re-embedding"
         store.begin()
@@ -149,7 +166,7 @@ def run_embedding(
     for start in range(0, len(units), _BATCH):
         batch = units[start : start + _BATCH]
         texts = [
-            unit_text(path, qualname, signature, doc, _body(store, file_id, line, signature, doc))
+            unit_text(path, qualname, signature, doc, _body(store, file_id, line, doc))
             for _sid, path, qualname, signature, doc, line, file_id in batch
         ]
         matrix = embedder.embed_documents(texts)

@@ -322,6 +322,14 @@ class Store:
             )
 
     # ------------------------------------------------------------------ reading
+    def chunk_at(self, file_id: int, line: int) -> tuple[int, str, int] | None:
+        """(id, text, start_line) of the first chunk of a file that contains ``line``."""
+        return self.conn.execute(
+            "SELECT id, text, start_line FROM chunks WHERE file_id=? AND start_line<=? AND end_line>=?"
+            " ORDER BY start_line LIMIT 1",
+            (file_id, line, line),
+        ).fetchone()
+
     def rows(self, sql: str, params: Iterable[object] = ()) -> Iterator[tuple]:
         return self.conn.execute(sql, tuple(params))
 
