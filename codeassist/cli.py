@@ -46,6 +46,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=10, help="number of hits (default: 10)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
+    p = sub.add_parser("context", help="print exactly what the model would read for a question")
+    p.add_argument("query")
+    p.add_argument("--repo", default=".", help="repository folder (default: .)")
+    p.add_argument("--budget", type=int, default=None, metavar="TOKENS",
+                   help="token budget, counted with cl100k (default: the context_budget setting, 32000)")
+    p.add_argument("--format", choices=("markdown", "xml", "json"), default="markdown",
+                   help="markdown (default), xml tags, or one JSON object with the items")
+    p.add_argument("--no-line-numbers", dest="line_numbers", action="store_false", default=None,
+                   help="leave code lines unnumbered (about 20%% fewer tokens)")
+
+    p = sub.add_parser("map", help="a ranked outline of the repository (its most-used definitions)")
+    p.add_argument("--repo", default=".", help="repository folder (default: .)")
+    p.add_argument("--budget", type=int, default=4000, metavar="TOKENS", help="token budget (default: 4000)")
+    p.add_argument("--query", default="", help="personalise the ranking on this question")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
     p = sub.add_parser("status", help="what the index of a repository holds")
     p.add_argument("--repo", default=".", help="repository folder (default: .)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -168,6 +184,27 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_context(args: argparse.Namespace) -> int:
+    project = _open(args.repo, line_numbers=args.line_numbers)
+    ctx = project.context(args.query, args.budget, format=args.format)
+    if args.format == "json":
+        _print_json(ctx.to_dict())
+    else:
+        sys.stdout.write(ctx.text)
+    print(f"codeassist: {ctx.tokens:,} of {ctx.budget:,} tokens, {ctx.mode}, {len(ctx.items)} items",
+          file=sys.stderr)
+    return 0
+
+
+def _cmd_map(args: argparse.Namespace) -> int:
+    ctx = _open(args.repo).map(args.budget, query=args.query)
+    if args.json:
+        _print_json(ctx.to_dict())
+    else:
+        sys.stdout.write(ctx.text)
+    return 0
+
+
 def _cmd_status(args: argparse.Namespace) -> int:
     project = _open(args.repo)
     status = project.status()
@@ -245,6 +282,8 @@ _COMMANDS = {
     "index": _cmd_index,
     "search": _cmd_search,
     "status": _cmd_status,
+    "context": _cmd_context,
+    "map": _cmd_map,
     "eval": _cmd_eval,
     "symbols": _cmd_symbols,
     "refs": _cmd_refs,

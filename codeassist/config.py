@@ -101,6 +101,37 @@ class Settings:
     embed_cache_dir: str = ""
     #: "host:port" of a `chroma run` server; "" = embedded Chroma in the index folder
     chroma_url: str = ""
+    #: default token budget of `codeassist context` / `project.context()`
+    context_budget: int = 32_000
+    #: prefix each code line in the context with its line number (costs ~25% more tokens,
+    #: gives the model exact lines to cite)
+    line_numbers: bool = True
+    # ---- the model backend ([llm] table in the config file)
+    #: preset: deepseek, openai, openrouter, ollama, vllm, llamacpp, lmstudio; "" = from the
+    #: environment (OPENAI_BASE_URL, DEEPSEEK_API_KEY, OPENAI_API_KEY)
+    backend: str = ""
+    #: model name; "" = the preset's default (or the server's only model)
+    model: str = ""
+    #: OpenAI-compatible base URL; "" = the preset's
+    base_url: str = ""
+    #: environment variable holding the API key; "" = the preset's
+    api_key_env: str = ""
+    #: the model's context window in tokens; 0 = from the preset or the server's model list
+    context_window: int = 0
+    #: tokens reserved for the answer (and reasoning)
+    answer_tokens: int = 8_192
+    #: seconds an answer may take in all, retries included
+    request_timeout: float = 600.0
+    #: retries of 429/503/connection errors (with backoff honouring Retry-After)
+    max_retries: int = 4
+    #: prices in USD per million tokens, for the cost line; negative = unknown (preset's)
+    price_input: float = -1.0
+    price_cached_input: float = -1.0
+    price_output: float = -1.0
+    #: also redact credentials when the backend runs on this machine (always done otherwise)
+    redact_loopback: bool = False
+    #: folder of prompt templates overriding the packaged ones; "" = <config dir>/codeassist/prompts
+    prompts_dir: str = ""
 
 
 def _default_home() -> Path:
@@ -172,7 +203,10 @@ def _read_file(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}; fix or remove it") from None
     flat: dict[str, Any] = {k: v for k, v in data.items() if not isinstance(v, dict)}
-    flat.update(data.get("index", {}))
+    for table in ("index", "context", "llm"):
+        section = data.get(table, {})
+        if isinstance(section, dict):
+            flat.update(section)
     return flat
 
 

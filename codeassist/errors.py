@@ -9,7 +9,17 @@ Tree::
     │   ├── IndexNotBuiltError   no index yet: run `codeassist index`
     │   ├── IndexLockedError     another process is indexing this repository
     │   └── IndexCorruptError    the index files are damaged: rebuild with --rebuild
-    └── QueryError               a search/query string cannot be used
+    ├── QueryError               a search/query string cannot be used
+    └── BackendError             the model backend failed (exit code 7)
+        ├── BackendNotConfiguredError  no backend: says how to configure one (exit code 2)
+        ├── BackendUnavailableError    cannot connect, or no answer before the deadline
+        ├── RateLimitedError           still 429/503 after the retries
+        ├── ContextOverflowError       the prompt is too long even after shrinking the context
+        └── IncompleteAnswerError      the stream broke off or carried an error event; the
+                                       partial answer is in ``.partial``
+
+(``EmbeddingError`` and ``VectorStoreError`` live beside their backends and also derive from
+``CodeassistError``.)
 
 ``IndexError_`` carries a trailing underscore so it does not shadow the builtin.
 """
@@ -25,6 +35,12 @@ __all__ = [
     "IndexLockedError",
     "IndexCorruptError",
     "QueryError",
+    "BackendError",
+    "BackendNotConfiguredError",
+    "BackendUnavailableError",
+    "RateLimitedError",
+    "ContextOverflowError",
+    "IncompleteAnswerError",
 ]
 
 
@@ -71,3 +87,35 @@ class QueryError(CodeassistError):
     """A query string is empty or unusable."""
 
     exit_code = 2
+
+
+class BackendError(CodeassistError):
+    """The model backend failed."""
+
+    exit_code = 7
+
+
+class BackendNotConfiguredError(BackendError):
+    """No model backend is configured."""
+
+    exit_code = 2
+
+
+class BackendUnavailableError(BackendError):
+    """The backend cannot be reached or gave no answer before the deadline."""
+
+
+class RateLimitedError(BackendError):
+    """The backend kept answering 429/503 through every retry."""
+
+
+class ContextOverflowError(BackendError):
+    """The prompt exceeds the model's context window even after shrinking the context."""
+
+
+class IncompleteAnswerError(BackendError):
+    """The answer stream ended early or carried an error; ``partial`` holds what arrived."""
+
+    def __init__(self, message: str, partial: str = "") -> None:
+        super().__init__(message)
+        self.partial = partial

@@ -17,14 +17,16 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 from .errors import IndexNotBuiltError
 from .parsing.extract import parse_file
 from .project import Project
 from .walker import is_test_path
 
-__all__ = ["EvalTarget", "ModeResult", "EvalReport", "evaluate", "MODES"]
+__all__ = ["EvalTarget", "ModeResult", "EvalReport", "evaluate", "MODES", "NeedleReport", "needle_check",
+           "blanked_copy"]
 
 #: retrieval modes: name -> sources fused ("dense" is added, and joins hybrid, when the
 #: repository has embeddings)
@@ -96,18 +98,11 @@ def _blank_doc(data: bytearray, span: tuple[int, int], python: bool) -> None:
         data[start : start + 3] = b"..."
 
 
-def evaluate(
-    project: Project,
-    *,
-    limit: int = 200,
-    seed: int = 0,
-    modes: dict[str, frozenset[str]] | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> EvalReport:
-    """Run the benchmark on ``project`` (which must be indexed)."""
-    started = time.perf_counter()
-    say = progress or (lambda message: None)
-    modes = dict(modes or MODES)
+@contextmanager
+def blanked_copy(project: Project, *, limit: int, seed: int,
+                 say: Callable[[str], None]) -> Iterator[tuple[Project, list[EvalTarget], int]]:
+    """An indexed copy of ``project`` whose sampled documented functions lost their doc
+    comments: yields (copy, targets, number of candidate functions). Removed afterwards."""
     status = project.status(check_pending=False)
     if not status.indexed:
         raise IndexNotBuiltError("eval needs an index; run `codeassist index` first")
@@ -161,8 +156,24 @@ def evaluate(
                                        chroma_url="")
         copy = Project(copy_root, settings)
         say("indexing the copy")
-        stats = copy.index()
-        if stats.embedded:
+        copy.index()
+        yield copy, targets, len(candidates)
+
+
+def evaluate(
+    project: Project,
+    *,
+    limit: int = 200,
+    seed: int = 0,
+    modes: dict[str, frozenset[str]] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> EvalReport:
+    """Run the benchmark on ``project`` (which must be indexed)."""
+    started = time.perf_counter()
+    say = progress or (lambda message: None)
+    modes = dict(modes or MODES)
+    with blanked_copy(project, limit=limit, seed=seed, say=say) as (copy, targets, candidates):
+        if copy.status(check_pending=False).embedded:
             joined = {k: (v | {"dense"} if k == "hybrid" else v) for k, v in modes.items()}
             items = list(joined.items())
             modes = dict(items[:1] + [("dense", frozenset({"dense"}))] + items[1:])
@@ -190,5 +201,44 @@ def evaluate(
                     tuple(ranks),
                 )
             )
-    return EvalReport(str(project.root), len(targets), len(candidates), tuple(results),
+    return EvalReport(str(project.root), len(targets), candidates, tuple(results),
                       time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class NeedleReport:
+    """Share of targets whose function appears in full in the context, per budget."""
+
+    repo: str
+    targets: int
+    found: dict[int, float]
+    seconds: float
+    #: per budget, the targets (path, qualname) missed
+    missed: dict[int, tuple[tuple[str, str], ...]] = field(repr=False, default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"repo": self.repo, "targets": self.targets, "seconds": round(self.seconds, 2),
+                "found_in_full": {str(b): round(v, 4) for b, v in self.found.items()}}
+
+
+def needle_check(project: Project, *, budgets: tuple[int, ...] = (4_000, 8_000, 16_000),
+                 limit: int = 60, seed: int = 0,
+                 progress: Callable[[str], None] | None = None) -> NeedleReport:
+    """For documented functions described by their doc text (docs removed from the indexed
+    copy), how often the function appears in full in the context of each budget."""
+    started = time.perf_counter()
+    say = progress or (lambda message: None)
+    found: dict[int, float] = {}
+    missed: dict[int, tuple[tuple[str, str], ...]] = {}
+    with blanked_copy(project, limit=limit, seed=seed, say=say) as (copy, targets, _candidates):
+        for budget in budgets:
+            say(f"building {len(targets)} contexts of {budget} tokens")
+            lost = []
+            for t in targets:
+                ctx = copy.context(t.query, budget)
+                if not any(i.detail == "full" and i.path == t.path and i.start_line <= t.start_line
+                           and i.end_line >= t.end_line for i in ctx.items):
+                    lost.append((t.path, t.qualname))
+            found[budget] = 1 - len(lost) / max(1, len(targets))
+            missed[budget] = tuple(lost)
+    return NeedleReport(str(project.root), len(targets), found, time.perf_counter() - started, missed)

@@ -10,14 +10,14 @@ import os
 import re
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from .config import Settings, load_settings
 from .errors import RepositoryError
 from .index.indexer import IndexStats, ProgressCallback, build_index
 from .index.location import index_dir
 from .index.store import DB_NAME, Store
-from .results import IndexStatus, ReferenceInfo, SearchHit, SymbolInfo
+from .results import Context, IndexStatus, ReferenceInfo, SearchHit, SymbolInfo
 
 __all__ = ["Project", "open_project"]
 
@@ -146,6 +146,39 @@ class Project:
             return [symbol_of[v] for v, _ in found if v in symbol_of]
 
         return dense
+
+    def context(self, query: str, budget: int | None = None, *, format: str = "markdown",
+                held_files: Sequence[str] = (), exclude: Sequence[tuple[str, int, int]] = ()) -> Context:
+        """What the model would read for ``query``: as much of the project as fits in ``budget``
+        tokens (cl100k), most relevant code verbatim, its surroundings in less detail.
+
+        ``held_files`` (paths the conversation already holds) steer the ranking; ``exclude``
+        lists (path, start, end) ranges sent earlier, which are not repeated.
+        """
+        from .context import assemble_context
+        from .retrieval import ranked_chunks
+
+        budget = self.settings.context_budget if budget is None else budget
+        with self._store() as store:
+            ranked = []
+            if query and query.strip():
+                ranked = ranked_chunks(store, query, 60, None, self._dense_search(store))
+            return assemble_context(
+                store, self.root, self.index_dir, query or "", budget, fmt=format, ranked=ranked,
+                held_files=held_files, exclude=exclude,
+                minified_line_length=self.settings.minified_line_length,
+                line_numbers=self.settings.line_numbers)
+
+    def map(self, budget: int = 4000, *, query: str = "", held_files: Sequence[str] = ()) -> Context:
+        """A ranked outline of the project (the repository map) within ``budget`` tokens,
+        personalised on ``query`` and ``held_files`` when given."""
+        from .context import render_map
+        from .retrieval import ranked_chunks
+
+        with self._store() as store:
+            ranked = ranked_chunks(store, query, 20, None, None) if query.strip() else []
+            return render_map(store, self.root, self.index_dir, budget, query=query, ranked=ranked,
+                              held_files=held_files)
 
     def symbols(self, name: str, *, limit: int = 100) -> list[SymbolInfo]:
         """Definitions named ``name`` (a plain, qualified or ``Class::method`` name; case and

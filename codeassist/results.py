@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["SearchHit", "SymbolInfo", "ReferenceInfo", "IndexStatus"]
+__all__ = ["SearchHit", "SymbolInfo", "ReferenceInfo", "IndexStatus", "Context", "ContextItem"]
 
 
 @dataclass(frozen=True)
@@ -81,3 +81,46 @@ class IndexStatus:
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class ContextItem:
+    """One piece of the context: a file range at some level of detail.
+
+    ``detail`` is ``full`` (verbatim source), ``skeleton`` (signatures and doc comments, bodies
+    elided) or ``outline`` (names only); ``tokens`` counts its rendered text.
+    """
+
+    path: str
+    start_line: int
+    end_line: int
+    detail: str
+    tokens: int
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What would be sent to the model: ``text`` has ``tokens`` cl100k tokens, never more than
+    ``budget``. ``mode`` is ``whole-project`` (everything verbatim), ``graded`` or ``map``."""
+
+    query: str
+    budget: int
+    tokens: int
+    mode: str
+    items: tuple[ContextItem, ...]
+    text: str
+    format: str = "markdown"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "query": self.query,
+            "budget": self.budget,
+            "tokens": self.tokens,
+            "mode": self.mode,
+            "format": self.format,
+            "items": [item.to_dict() for item in self.items],
+            "text": self.text,
+        }

@@ -20,7 +20,7 @@ from .index.store import Store
 from .parsing.terms import STOPWORDS, normalize_name, query_terms
 from .results import SearchHit
 
-__all__ = ["search", "RRF_K", "SOURCES", "DenseSearch"]
+__all__ = ["search", "ranked_chunks", "RRF_K", "SOURCES", "DenseSearch"]
 
 RRF_K = 60
 SYMBOL_SHARE_EXPONENT = 1.0
@@ -62,6 +62,17 @@ DenseSearch = Callable[[str, int], list[int]]
 def search(store: Store, query: str, k: int = 10, sources: set[str] | frozenset[str] | None = None,
            dense: DenseSearch | None = None) -> list[SearchHit]:
     """Top ``k`` hits for ``query``, fusing ``sources`` (default: every source available)."""
+    return _materialise(store, _ranked(store, query, k, sources, dense))
+
+
+def ranked_chunks(store: Store, query: str, k: int, sources: set[str] | frozenset[str] | None = None,
+                  dense: DenseSearch | None = None) -> list[tuple[int, int | None, float]]:
+    """Like :func:`search` without materialising: (chunk id, symbol id or None, score), best first."""
+    return [(c.chunk_id, c.symbol_id, c.score) for c in _ranked(store, query, k, sources, dense)]
+
+
+def _ranked(store: Store, query: str, k: int, sources: set[str] | frozenset[str] | None,
+            dense: DenseSearch | None) -> list[_Candidate]:
     if not query or not query.strip():
         raise QueryError("the search query is empty; pass some words or an identifier")
     k = max(1, int(k))
@@ -92,8 +103,7 @@ def search(store: Store, query: str, k: int = 10, sources: set[str] | frozenset[
     if "path" in use:
         add("path", [(cid, None, SOURCE_WEIGHTS["path"]) for cid in _paths(store, query, depth)])
     merged = _merge_by_symbol(store, list(candidates.values()))
-    ranked = sorted(merged, key=lambda c: (-c.score, c.chunk_id))[:k]
-    return _materialise(store, ranked)
+    return sorted(merged, key=lambda c: (-c.score, c.chunk_id))[:k]
 
 
 def _merge_by_symbol(store: Store, candidates: list[_Candidate]) -> list[_Candidate]:

@@ -1,0 +1,605 @@
+"""Context assembly: what the model reads, within a token budget.
+
+Layout, question-independent material first so that follow-up questions reuse the provider's
+prompt cache (DeepSeek, vLLM and llama.cpp all match on a shared prefix):
+
+1. overview (name, languages, sizes) and the file tree;
+2. whole-project mode: every indexed file verbatim, README and manifests first, then by
+   importance (PageRank over the reference graph), tests last;
+   graded mode: a repository map (the most-referenced definitions as an outline);
+3. the question's part: graded mode packs retrieved code widened to its enclosing symbol (small
+   files whole), the definitions it uses, then skeletons of related files, by relevance per
+   token; whole-project mode only points at the most relevant places.
+
+Every item carries its path and line range; code lines carry their line numbers. The final text
+is counted with cl100k and never exceeds the budget; the same question on the same index gives
+byte-identical text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+from ..errors import QueryError
+from ..index.store import Store
+from ..results import Context, ContextItem
+from .graph import Ranking, load_graph
+from .outline import FileSymbols, SymbolRow, load_symbols, outline_lines, skeleton_lines
+from .render import FORMATS, Renderer, numbered, renderer_for
+from .sources import FileTexts, IndexedFile
+from .tokens import TokenCounter, token_counter
+
+__all__ = ["assemble_context", "render_map", "MIN_BUDGET"]
+
+MIN_BUDGET = 256
+TREE_SHARE = 0.04        # of the budget, at most, for the file tree in graded mode
+MAP_SHARE = 0.12         # of the budget for the repository map in graded mode
+MAP_SHARE_WHEN_NO_QUERY = 1.0
+HITS = 60                # retrieved candidates considered
+DEPENDENCY_NAMES = 8     # definitions a full item pulls in, at most
+SMALL_FILE_TOKENS = 400  # a hit in a file this small brings the whole file
+BIG_SYMBOL_LINES = 150   # a retrieved symbol longer than this is shown around the hit only
+_TYPE_KINDS = frozenset({"class", "struct", "interface", "trait", "enum", "module", "impl"})
+POINTERS = 15            # places listed for the question in whole-project mode
+_MANIFESTS = re.compile(
+    r"^(readme|pyproject\.toml|setup\.py|setup\.cfg|package\.json|go\.mod|cargo\.toml|pom\.xml|"
+    r"build\.gradle(\.kts)?|gemfile|composer\.json|cmakelists\.txt|makefile|tsconfig\.json|"
+    r"requirements[^/]*\.txt)", re.I)
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
+
+
+@dataclass
+class _Block:
+    """A piece of the question's part: one item of code at some detail level."""
+
+    file_id: int
+    start: int
+    end: int
+    detail: str            # full | skeleton | outline
+    score: float
+    symbol: str | None = None
+    text: str = ""
+    tokens: int = 0
+
+
+@dataclass
+class _Parts:
+    head: list[str] = field(default_factory=list)            # stable sections, in order
+    head_items: list[ContextItem] = field(default_factory=list)
+    blocks: list[_Block] = field(default_factory=list)        # the question's part
+
+
+class _Assembler:
+    def __init__(self, store: Store, root: Path, folder: Path, minified_line_length: int,
+                 fmt: str, counter: TokenCounter, line_numbers: bool) -> None:
+        if fmt not in FORMATS:
+            raise QueryError(f"unknown context format {fmt!r}; choose from {', '.join(FORMATS)}")
+        self.store = store
+        self.root = root
+        self.fmt = fmt
+        self.renderer: Renderer = renderer_for(fmt)
+        self.counter = counter
+        self.line_numbers = line_numbers
+        self.texts = FileTexts(store, root, minified_line_length)
+        self.graph = load_graph(store, folder)
+        self._global: Ranking | None = None
+        self._symbols: FileSymbols | None = None
+        self._definitions: dict[str, list[tuple[int, SymbolRow]]] | None = None
+        #: the budget holds a good part of the project: offer whole files beyond the hits
+        self.large_budget = False
+
+    # ------------------------------------------------------------------ shared pieces
+    @property
+    def global_rank(self) -> Ranking:
+        if self._global is None:
+            self._global = self.graph.rank()
+        return self._global
+
+    @property
+    def symbols(self) -> FileSymbols:
+        if self._symbols is None:
+            self._symbols = load_symbols(self.store)
+        return self._symbols
+
+    @property
+    def definitions(self) -> dict[str, list[tuple[int, SymbolRow]]]:
+        """Every definition by name: (file id, symbol)."""
+        if self._definitions is None:
+            self._definitions = {}
+            for file_id, syms in self.symbols.by_file.items():
+                for sym in syms:
+                    self._definitions.setdefault(sym.name, []).append((file_id, sym))
+        return self._definitions
+
+    def code(self, info: IndexedFile, start: int, end: int) -> str:
+        lines = self.texts.lines(info.id)[start - 1 : end]
+        return numbered(lines, start) if self.line_numbers else "\n".join(lines)
+
+    def file_order(self) -> list[IndexedFile]:
+        """README and manifests, then by PageRank (most depended-on first), tests last."""
+        from ..walker import is_test_path
+
+        rank = self.global_rank.file_rank
+
+        def key(f: IndexedFile) -> tuple:
+            top = f.path.count("/") == 0 and _MANIFESTS.match(f.path) is not None
+            return (not top, is_test_path(f.path), -round(rank.get(f.id, 0.0), 12), f.path)
+
+        return sorted(self.texts.files.values(), key=key)
+
+    def overview(self) -> str:
+        files = list(self.texts.files.values())
+        langs: dict[str, int] = {}
+        for f in files:
+            langs[f.language or "text"] = langs.get(f.language or "text", 0) + 1
+        lang_text = ", ".join(f"{n} {lang}" for lang, n in sorted(langs.items(), key=lambda x: (-x[1], x[0])))
+        lines = sum(f.lines for f in files)
+        note = ("Paths are relative to the repository root. Each code line starts with its line number "
+                "and a tab; cite code as path:start-end." if self.line_numbers else
+                "Paths are relative to the repository root; cite code as path:start-end.")
+        return self.renderer.section(
+            "Overview", f"{len(files)} files ({lang_text}), {lines} lines.\n{note}")
+
+    def tree(self, budget: int) -> str:
+        paths = sorted(self.texts.by_path)
+        deepest = max((p.count("/") for p in paths), default=0)
+        for depth in range(deepest + 1, 0, -1):
+            text = self.renderer.section("File tree", self.renderer.quote(_tree_text(paths, depth)))
+            if len(text) / 6 <= budget and self.counter.count(text) <= budget:
+                return text
+        return ""
+
+    # ------------------------------------------------------------------ whole project
+    def whole_project(self, budget: int, head_tokens: int) -> tuple[list[str], list[ContextItem]] | None:
+        files = self.file_order()
+        total_bytes = sum(f.size for f in files)
+        if total_bytes > budget * 8:  # cl100k needs at least one token per ~8 bytes of code
+            return None
+        texts, items = [], []
+        for f in files:
+            end = len(self.texts.lines(f.id))
+            texts.append(self.renderer.block(
+                f"{f.path} (lines 1-{end})", self.code(f, 1, end), f.language,
+                {"path": f.path, "lines": f"1-{end}", "detail": "full"}))
+        counts = self.counter.count_many(texts)
+        if head_tokens + sum(counts) > budget:
+            return None
+        for f, text, n in zip(files, texts, counts):
+            items.append(ContextItem(f.path, 1, max(1, len(self.texts.lines(f.id))), "full", n))
+        return texts, items
+
+    # ------------------------------------------------------------------ repository map
+    def map_section(self, ranking: Ranking, budget: int, title: str,
+                    mentioned: set[str] = frozenset(),
+                    skip: set[tuple[int, int]] = frozenset()) -> tuple[str, list[ContextItem]]:
+        """The best-ranked definitions as an outline grouped by file, within ``budget``."""
+        if budget <= 0:
+            return "", []
+        ranked = sorted(ranking.definition_rank.items(), key=lambda kv: (-kv[1], kv[0]))
+        chosen: dict[int, list[SymbolRow]] = {}
+        shown: dict[int, set[int]] = {}
+        file_score: dict[int, float] = {}
+        # selection by estimated size (4 characters a token), then an exact count and trimming
+        spent = self.counter.count(self.renderer.section(title, self.renderer.quote("")))
+        for (file_id, name), score in self._map_candidates(ranking, mentioned):
+            if file_id not in self.texts.files:
+                continue
+            syms = [s for f, s in self.definitions.get(name, ()) if f == file_id and (f, s.id) not in skip][:3]
+            if not syms:
+                continue
+            seen = shown.setdefault(file_id, set())
+            new: dict[int, SymbolRow] = {}
+            for sym in syms:
+                for a in [*self.symbols.ancestors(sym), sym]:
+                    if a.id not in seen:
+                        new[a.id] = a
+            if not new:
+                continue
+            cost = sum(len(a.signature) + 8 + 4 * self.symbols.depth(a) for a in new.values()) // 4
+            if file_id not in chosen:
+                cost += len(self.texts.files[file_id].path) // 3 + 2
+            if spent + cost > budget:
+                if spent > budget * 0.97:
+                    break
+                continue
+            spent += cost
+            seen.update(new)
+            chosen.setdefault(file_id, []).extend(syms)
+            file_score.setdefault(file_id, score)
+        order = sorted(chosen, key=lambda f: (-file_score[f], self.texts.files[f].path))
+        while True:
+            blocks = []
+            for file_id in order:
+                path = self.texts.files[file_id].path
+                blocks.append(f"{path}:\n" + "\n".join(outline_lines(self.symbols, chosen[file_id])))
+            text = self.renderer.section(title, self.renderer.quote("\n\n".join(blocks))) if blocks else ""
+            tokens = self.counter.count(text)
+            if tokens <= budget or not order:
+                break
+            order = order[: max(0, len(order) - max(1, len(order) // 10))]  # drop the lowest tenth
+        items = []
+        for file_id, block in zip(order, blocks):
+            syms = chosen[file_id]
+            items.append(ContextItem(self.texts.files[file_id].path, min(s.start_line for s in syms),
+                                     max(s.start_line for s in syms), "outline",
+                                     self.counter.count(block)))
+        return text, items
+
+    def _map_candidates(self, ranking: Ranking, mentioned: set[str]) -> Iterator[tuple[tuple[int, str], float]]:
+        """Definitions best first: names the question mentions, those the graph ranks, then the
+        remaining top-level and second-level definitions of files in file-rank order
+        (unreferenced code still shows)."""
+        named = sorted(((f, s.name) for m in mentioned for f, s in self.definitions.get(m, ())[:5]),
+                       key=lambda key: (-ranking.file_rank.get(key[0], 0.0), key))
+        yield from ((key, float("inf")) for key in named)
+        ranked = sorted(ranking.definition_rank.items(), key=lambda kv: (-kv[1], kv[0]))
+        yield from ranked
+        done = {key for key, _ in ranked} | set(named)
+        files = sorted(self.texts.files, key=lambda f: (-ranking.file_rank.get(f, 0.0), self.texts.files[f].path))
+        for level in (0, 1):
+            for file_id in files:
+                for sym in self.symbols.by_file.get(file_id, ()):
+                    key = (file_id, sym.name)
+                    if key not in done and self.symbols.depth(sym) == level and not sym.name.startswith("_"):
+                        done.add(key)
+                        yield key, 0.0
+
+    # ------------------------------------------------------------------ the question's part
+    def question_blocks(self, ranked: Sequence[tuple[int, int | None, float]],
+                        ranking: Ranking, exclude: dict[int, list[tuple[int, int]]]) -> list[_Block]:
+        """Candidates for the question's part, each with a relevance score (not yet fitted)."""
+        blocks: list[_Block] = []
+        chunk_rows = {}
+        ids = [c for c, _s, _score in ranked]
+        if ids:
+            marks = ",".join("?" * len(ids))
+            chunk_rows = {r[0]: r[1:] for r in self.store.rows(
+                f"SELECT id, file_id, start_line, end_line, symbol_id FROM chunks WHERE id IN ({marks})", ids)}
+        top = ranked[0][2] if ranked else 1.0
+        seen_units: set[tuple[int, int, int]] = set()
+        for chunk_id, symbol_id, score in ranked:
+            row = chunk_rows.get(chunk_id)
+            if row is None:
+                continue
+            file_id, c_start, c_end, chunk_symbol = row
+            info = self.texts.files.get(file_id)
+            if info is None:
+                continue
+            sym = self.symbols.by_id.get(symbol_id if symbol_id is not None else chunk_symbol or -1)
+            # the retrieved chunk, widened to its symbol and to every whole function it overlaps
+            # (a chunk can hold several small methods, or the tail of one and the head of another)
+            start, end = c_start, c_end
+            label = sym.qualname if sym is not None else None
+            if sym is not None and sym.end_line - sym.start_line <= BIG_SYMBOL_LINES:
+                start, end = min(start, sym.start_line), max(end, sym.end_line)
+            elif sym is not None:  # a big type: the rest of it as skeleton
+                blocks.append(_Block(file_id, sym.start_line, sym.end_line, "skeleton",
+                                     score * 0.3, sym.qualname))
+            for other in self.symbols.by_file.get(file_id, ()):
+                if (other.start_line <= end and other.end_line >= start
+                        and other.end_line - other.start_line <= BIG_SYMBOL_LINES
+                        and other.kind not in _TYPE_KINDS):
+                    start, end = min(start, other.start_line), max(end, other.end_line)
+            if info.size <= SMALL_FILE_TOKENS * 4:
+                start, end, label = 1, max(1, info.lines), None
+            if (file_id, start, end) in seen_units:
+                continue
+            seen_units.add((file_id, start, end))
+            blocks.append(_Block(file_id, start, end, "full", score, label))
+            blocks.extend(self._dependencies(file_id, start, end, score * 0.5, ranking))
+            blocks.append(_Block(file_id, 1, max(1, info.lines), "skeleton", score * 0.3))
+        # the next ring: files the personalised ranking puts high, as skeletons, and (for budgets
+        # that hold much of the project) whole
+        ranked_files = sorted(ranking.file_rank.items(), key=lambda kv: (-kv[1], kv[0]))
+        best = ranked_files[0][1] if ranked_files else 1.0
+        for i, (file_id, rank) in enumerate(ranked_files):
+            info = self.texts.files.get(file_id)
+            if info is None or best <= 0:
+                continue
+            weight = top * rank / best
+            if i < 40:
+                blocks.append(_Block(file_id, 1, max(1, info.lines), "skeleton", 0.25 * weight))
+            if self.large_budget:
+                blocks.append(_Block(file_id, 1, max(1, info.lines), "full", 0.1 * weight))
+        return [b for b in blocks if not _covered(b, exclude)]
+
+    def _dependencies(self, file_id: int, start: int, end: int, score: float,
+                      ranking: Ranking) -> list[_Block]:
+        """Definitions used inside ``start..end`` of a file: same file first, then by rank."""
+        names = [r[0] for r in self.store.rows(
+            "SELECT DISTINCT r.last FROM refs r JOIN symbols s ON s.id=r.symbol_id"
+            " WHERE r.file_id=? AND s.start_line>=? AND s.end_line<=?", (file_id, start, end))]
+        if not names:
+            return []
+        options: dict[str, list[tuple[float, int, int, int, str, str]]] = {}
+        for name in names:
+            definitions = self.definitions.get(name, ())
+            if not definitions or len(definitions) > 20:
+                continue  # unknown here, or too common a name to tell which one is meant
+            for f_id, sym in definitions:
+                if f_id == file_id and start <= sym.start_line <= end:
+                    continue  # inside the item itself
+                weight = 2.0 if f_id == file_id else ranking.definition_rank.get((f_id, name), 0.0)
+                if weight > 0:
+                    options.setdefault(name, []).append(
+                        (weight, f_id, sym.start_line, sym.end_line, sym.qualname, sym.kind))
+        picked = sorted((max(opts) for opts in options.values()), reverse=True)[:DEPENDENCY_NAMES]
+        out = []
+        for i, (_w, f_id, s_line, e_line, qualname, kind) in enumerate(picked):
+            detail = "full" if e_line - s_line <= 30 else "skeleton"
+            out.append(_Block(f_id, s_line, e_line, detail, score * (1 - 0.03 * i), qualname))
+        return out
+
+    def estimate(self, block: _Block) -> int:
+        """A quick guess of a full block's tokens (about 3.5 characters a token for code)."""
+        lines = self.texts.lines(block.file_id)[block.start - 1 : block.end]
+        return int(sum(len(x) + 3 for x in lines) / 3.5)
+
+    def render_block(self, block: _Block, hidden: list[tuple[int, int]]) -> str:
+        info = self.texts.files[block.file_id]
+        label = f" — {block.symbol}" if block.symbol else ""
+        attrs = {"path": info.path, "lines": f"{block.start}-{block.end}", "detail": block.detail}
+        if block.symbol:
+            attrs["symbol"] = block.symbol
+        if block.detail == "full":
+            body = self.code(info, block.start, block.end)
+            return self.renderer.block(f"{info.path}:{block.start}-{block.end}{label}", body,
+                                       info.language, attrs)
+        lines = skeleton_lines(self.symbols, block.file_id, info.language, block.start, block.end, hidden)
+        if not lines:
+            return ""
+        return self.renderer.block(f"{info.path}:{block.start}-{block.end} (skeleton){label}",
+                                   "\n".join(lines), None, attrs)
+
+
+def _covered(block: _Block, spans: dict[int, list[tuple[int, int]]]) -> bool:
+    return any(a <= block.start and block.end <= b for a, b in spans.get(block.file_id, ()))
+
+
+def _tree_text(paths: list[str], depth: int) -> str:
+    """An indented tree of ``paths``; folders deeper than ``depth`` show a file count."""
+    lines: list[str] = []
+    shown: set[str] = set()
+    counts: dict[str, int] = {}
+    for path in paths:
+        parts = path.split("/")
+        if len(parts) - 1 > depth:
+            folder = "/".join(parts[:depth])
+            counts[folder] = counts.get(folder, 0) + 1
+    for path in paths:
+        parts = path.split("/")
+        for level in range(min(len(parts) - 1, depth)):
+            folder = "/".join(parts[: level + 1])
+            if folder not in shown:
+                shown.add(folder)
+                more = f" ({counts[folder]} more files below)" if folder in counts and level == depth - 1 else ""
+                lines.append(f"{'  ' * level}{parts[level]}/{more}")
+        if len(parts) - 1 <= depth:
+            lines.append(f"{'  ' * (len(parts) - 1)}{parts[-1]}")
+    return "\n".join(lines)
+
+
+def _mentioned(query: str, names: Iterable[str]) -> set[str]:
+    words = set(_IDENT.findall(query))
+    return words & set(names)
+
+
+def assemble_context(store: Store, root: Path, folder: Path, query: str, budget: int, *,
+                     fmt: str = "markdown",
+                     ranked: Sequence[tuple[int, int | None, float]] = (),
+                     held_files: Sequence[str] = (),
+                     exclude: Sequence[tuple[str, int, int]] = (),
+                     minified_line_length: int = 1000,
+                     line_numbers: bool = True,
+                     counter: TokenCounter | None = None) -> Context:
+    """The context for ``query`` within ``budget`` tokens (see the module docstring).
+
+    ``ranked`` are the retrieval results (chunk id, symbol id, score), best first;
+    ``held_files`` are paths the conversation already holds (they steer the ranking);
+    ``exclude`` are (path, start, end) ranges already sent earlier in the conversation.
+    """
+    budget = int(budget)
+    if budget < MIN_BUDGET:
+        raise QueryError(f"a context budget of {budget} tokens is too small; use at least {MIN_BUDGET}")
+    counter = counter or token_counter()
+    asm = _Assembler(store, root, folder, minified_line_length, fmt, counter, line_numbers)
+    r = asm.renderer
+    name = root.name or "repository"
+    head = [asm.overview()]
+    wrapper_cost = counter.count(r.wrap("", {"name": name})) + 4
+    used = wrapper_cost + counter.count(head[0])
+    tree_budget = max(0, min(int(budget * TREE_SHARE), budget - used))
+    tree = asm.tree(max(tree_budget, 0)) if tree_budget > 0 else ""
+
+    # whole project when it fits (the file tree is then always shown in full)
+    full_tree = r.section("File tree", r.quote(_tree_text(sorted(asm.texts.by_path), 10_000)))
+    pointer_reserve = 40 * POINTERS if query else 0
+    whole = asm.whole_project(budget - pointer_reserve, used + counter.count(full_tree))
+    items: list[ContextItem] = []
+    mode = "whole-project" if whole else "graded"
+    held_ids = [asm.texts.by_path[p].id for p in held_files if p in asm.texts.by_path]
+    personal: dict[int, float] = {}
+    for i, (chunk_id, _s, score) in enumerate(ranked[:20]):
+        row = store.rows("SELECT file_id FROM chunks WHERE id=?", (chunk_id,)).fetchone()
+        if row:
+            personal[row[0]] = personal.get(row[0], 0.0) + score
+    for file_id in held_ids:
+        personal[file_id] = personal.get(file_id, 0.0) + (max(personal.values()) if personal else 1.0)
+    for path in re.findall(r"[\w./-]+\.\w+", query):
+        for p, f in asm.texts.by_path.items():
+            if p == path or p.endswith("/" + path):
+                personal[f.id] = personal.get(f.id, 0.0) + 1.0
+    mentioned = _mentioned(query, asm.definitions)
+
+    if whole:
+        texts, items = whole
+        head += [full_tree, r.section("Files", "".join(texts))]
+        question = _pointers(asm, ranked) if query else ""
+        sections = head + ([question] if question else [])
+        text = r.wrap("".join(sections), {"name": name})
+        tokens = counter.count(text)
+        if tokens > budget:  # the estimate was off: drop pointers first, then fall back
+            text = r.wrap("".join(head), {"name": name})
+            tokens = counter.count(text)
+        if tokens <= budget:
+            return Context(query, budget, tokens, mode, tuple(items), text, fmt)
+        mode, items, head = "graded", [], [asm.overview()]
+
+    head.append(tree)
+    used = wrapper_cost + sum(counter.count_many(head))
+    map_budget = int(budget * (MAP_SHARE if query else MAP_SHARE_WHEN_NO_QUERY)) if query else budget - used
+    map_text, map_items = asm.map_section(asm.global_rank, min(map_budget, budget - used), "Repository map")
+    head.append(map_text)
+    items += map_items
+    used += counter.count(map_text)
+
+    blocks: list[_Block] = []
+    if query:
+        ranking = asm.graph.rank(personal or None, mentioned) if (personal or mentioned) else asm.global_rank
+        asm.large_budget = budget * 4 > sum(f.size for f in asm.texts.files.values()) * 0.25
+        spans: dict[int, list[tuple[int, int]]] = {}
+        for path, s, e in exclude:
+            if path in asm.texts.by_path:
+                spans.setdefault(asm.texts.by_path[path].id, []).append((s, e))
+        blocks = _fit(asm, asm.question_blocks(ranked, ranking, spans), budget - used - 30)
+    while True:
+        body = "".join(b.text for b in _ordered(blocks))
+        section = r.section("Code relevant to the question", body) if body else ""
+        text = r.wrap("".join(head) + section, {"name": name})
+        tokens = counter.count(text)
+        if tokens <= budget:
+            break
+        if blocks:
+            blocks.remove(min(blocks, key=lambda b: (b.score, -b.tokens)))
+        elif head[-1]:
+            head[-1], items = "", [i for i in items if i not in map_items]
+        elif tree:
+            head.remove(tree)
+            tree = ""
+        else:
+            raise QueryError(f"a context budget of {budget} tokens cannot hold this repository's "
+                             "overview; use a larger budget")
+    q_items = [ContextItem(asm.texts.files[b.file_id].path, b.start, b.end, b.detail, b.tokens)
+               for b in _ordered(blocks)]
+    return Context(query, budget, tokens, mode, tuple(items + q_items), text, fmt)
+
+
+def _fit(asm: _Assembler, candidates: list[_Block], budget: int) -> list[_Block]:
+    """Greedy by relevance: each candidate in score order joins if it fits; a full item that
+    does not fit is offered as a skeleton instead."""
+    chosen: list[_Block] = []
+    counted: dict[tuple[int, int, int], tuple[str, int]] = {}
+    if asm.large_budget:  # most full candidates will be taken: count them in one threaded batch
+        fulls, guess = [], 0
+        for b in sorted(candidates, key=lambda b: (-b.score, b.file_id, b.start, b.end)):
+            if b.detail == "full" and (b.file_id, b.start, b.end) not in counted:
+                counted[(b.file_id, b.start, b.end)] = ("", 0)
+                fulls.append(b)
+                guess += asm.estimate(b)
+                if guess > budget * 1.2:
+                    break
+        counted.clear()
+        texts = [asm.render_block(b, []) for b in fulls]
+        for b, text, n in zip(fulls, texts, asm.counter.count_many(texts)):
+            counted[(b.file_id, b.start, b.end)] = (text, n)
+    full_spans: dict[int, list[tuple[int, int]]] = {}
+    skeleton_files: set[tuple[int, int, int]] = set()
+    spent = 0
+    for cand in sorted(candidates, key=lambda b: (-b.score, b.file_id, b.start, b.end, b.detail)):
+        if spent >= budget:
+            break
+        spans = full_spans.setdefault(cand.file_id, [])
+        if any(a <= cand.start and cand.end <= b for a, b in spans):
+            continue
+        if cand.detail == "skeleton":
+            key = (cand.file_id, cand.start, cand.end)
+            if key in skeleton_files:
+                continue
+        elif asm.estimate(cand) > (budget - spent) * 1.5:
+            cand = _Block(cand.file_id, cand.start, cand.end, "skeleton", cand.score * 0.5, cand.symbol)
+        if cand.detail == "full" and (cand.file_id, cand.start, cand.end) in counted:
+            cand.text, cand.tokens = counted[(cand.file_id, cand.start, cand.end)]
+        else:
+            cand.text = asm.render_block(cand, spans)
+            cand.tokens = -1
+        if not cand.text:
+            continue
+        if cand.tokens < 0:
+            cand.tokens = _count_if_it_may_fit(asm, cand.text, budget - spent)
+        if spent + cand.tokens > budget and cand.detail == "full":
+            cand = _Block(cand.file_id, cand.start, cand.end, "skeleton", cand.score * 0.5, cand.symbol)
+            cand.text = asm.render_block(cand, spans)
+            cand.tokens = _count_if_it_may_fit(asm, cand.text, budget - spent) if cand.text else 0
+        if not cand.text or spent + cand.tokens > budget:
+            continue
+        if cand.detail == "skeleton" and cand.tokens > max(400, budget // 10):
+            continue  # a huge outline says little per token
+        if cand.detail == "full":
+            # a full item covering earlier ones replaces them
+            for old in [b for b in chosen if b.file_id == cand.file_id and b.detail == "full"
+                        and cand.start <= b.start and b.end <= cand.end]:
+                chosen.remove(old)
+                spent -= old.tokens
+            spans.append((cand.start, cand.end))
+        else:
+            skeleton_files.add((cand.file_id, cand.start, cand.end))
+        chosen.append(cand)
+        spent += cand.tokens
+    return chosen
+
+
+def _count_if_it_may_fit(asm: _Assembler, text: str, room: int) -> int:
+    """Exact tokens of ``text``, or ``room + 1`` when it clearly cannot fit (code and outlines
+    run 2.5-5 characters a token, so more than 6 per token never happens in practice)."""
+    return room + 1 if len(text) / 6 > room else asm.counter.count(text)
+
+
+def _ordered(blocks: list[_Block]) -> list[_Block]:
+    """Grouped by file (files by their best score), full code before skeletons, by line."""
+    best: dict[int, float] = {}
+    for b in blocks:
+        best[b.file_id] = max(best.get(b.file_id, 0.0), b.score)
+    return sorted(blocks, key=lambda b: (-best[b.file_id], b.file_id, b.detail != "full", b.start, b.end))
+
+
+def _pointers(asm: _Assembler, ranked: Sequence[tuple[int, int | None, float]]) -> str:
+    """Whole-project mode: the places most relevant to the question, as ``path:start-end``."""
+    lines = []
+    for chunk_id, symbol_id, _score in ranked[:POINTERS]:
+        row = asm.store.rows("SELECT file_id, start_line, end_line, symbol_id FROM chunks WHERE id=?",
+                             (chunk_id,)).fetchone()
+        if row is None or row[0] not in asm.texts.files:
+            continue
+        sym = asm.symbols.by_id.get(symbol_id if symbol_id is not None else row[3] or -1)
+        start, end = (sym.start_line, sym.end_line) if sym else (row[1], row[2])
+        label = f" {sym.qualname}" if sym else ""
+        lines.append(f"- {asm.texts.files[row[0]].path}:{start}-{end}{label}")
+    if not lines:
+        return ""
+    return asm.renderer.section("Most relevant to the question", asm.renderer.quote("\n".join(lines)))
+
+
+def render_map(store: Store, root: Path, folder: Path, budget: int, *, query: str = "",
+               ranked: Sequence[tuple[int, int | None, float]] = (), held_files: Sequence[str] = (),
+               counter: TokenCounter | None = None) -> Context:
+    """The repository map alone: the best-ranked definitions as an outline within ``budget``,
+    personalised on the query's names, retrieved hits and held files when given."""
+    counter = counter or token_counter()
+    if budget < 64:
+        raise QueryError(f"a map budget of {budget} tokens is too small; use at least 64")
+    asm = _Assembler(store, root, folder, 1000, "markdown", counter, True)
+    personal: dict[int, float] = {}
+    for chunk_id, _s, score in ranked[:20]:
+        row = store.rows("SELECT file_id FROM chunks WHERE id=?", (chunk_id,)).fetchone()
+        if row:
+            personal[row[0]] = personal.get(row[0], 0.0) + score
+    for p in held_files:
+        if p in asm.texts.by_path:
+            personal[asm.texts.by_path[p].id] = personal.get(asm.texts.by_path[p].id, 0.0) + 1.0
+    mentioned = _mentioned(query, asm.definitions) if query else set()
+    ranking = asm.graph.rank(personal or None, mentioned) if (personal or mentioned) else asm.global_rank
+    text, items = asm.map_section(ranking, budget, "Repository map", mentioned)
+    return Context(query, budget, counter.count(text), "map", tuple(items), text, "markdown")

@@ -1,0 +1,78 @@
+"""The text of indexed files, exactly as the index saw it.
+
+A file is read from disk and used only when its content hash still equals the indexed one;
+otherwise (edited or deleted since indexing) its text is rebuilt from the indexed chunks, so line
+numbers always agree with the index and the same index always gives the same context.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..index.store import Store
+from ..reader import read_text
+
+__all__ = ["IndexedFile", "FileTexts"]
+
+
+@dataclass(frozen=True)
+class IndexedFile:
+    id: int
+    path: str
+    language: str | None
+    lines: int
+    size: int
+    hash: str
+
+
+class FileTexts:
+    """Lazy, memoised access to the text of indexed files (one instance per assembly)."""
+
+    def __init__(self, store: Store, root: Path, minified_line_length: int) -> None:
+        self._store = store
+        self._root = root
+        self._minified = minified_line_length
+        self._texts: dict[int, list[str]] = {}
+        self.stale: set[str] = set()  # files whose disk copy no longer matches the index
+        self.files: dict[int, IndexedFile] = {
+            row[0]: IndexedFile(*row)
+            for row in store.rows(
+                "SELECT id, path, language, lines, size, hash FROM files WHERE skip IS NULL ORDER BY path"
+            )
+        }
+        self.by_path = {f.path: f for f in self.files.values()}
+
+    def lines(self, file_id: int) -> list[str]:
+        """The file's lines without their line ends (index 0 is line 1)."""
+        cached = self._texts.get(file_id)
+        if cached is not None:
+            return cached
+        info = self.files[file_id]
+        result = read_text(str(self._root / info.path), self._minified)
+        if result.data is not None and result.digest == info.hash:
+            lines = result.data.decode("utf-8").replace("\r\n", "\n").split("\n")
+            if lines and lines[-1] == "":
+                lines.pop()
+        else:
+            self.stale.add(info.path)
+            lines = self._from_chunks(file_id, info.lines)
+        self._texts[file_id] = lines
+        return lines
+
+    def text(self, file_id: int, start: int = 1, end: int | None = None) -> str:
+        lines = self.lines(file_id)
+        end = len(lines) if end is None else min(end, len(lines))
+        return "\n".join(lines[start - 1 : end])
+
+    def _from_chunks(self, file_id: int, line_count: int) -> list[str]:
+        lines = [""] * line_count
+        for start, text in self._store.rows(
+            "SELECT start_line, text FROM chunks WHERE file_id=? ORDER BY start_line", (file_id,)
+        ):
+            for offset, line in enumerate(text.split("\n")):
+                if start - 1 + offset < line_count:
+                    lines[start - 1 + offset] = line.rstrip("\r")
+        if lines and lines[-1] == "":  # the count includes the empty line after a final newline
+            lines.pop()
+        return lines
