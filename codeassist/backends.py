@@ -11,7 +11,7 @@ from .embeddings.base import Embedder
 from .vectors.base import CollectionSpec, VectorStore
 
 __all__ = ["make_embedder", "make_query_embedder", "make_vector_store", "embedding_cache_dir",
-           "prepare_query_embedder"]
+           "prepare_query_embedder", "make_chat_backend"]
 
 
 def embedding_cache_dir(settings: Settings) -> Path:
@@ -81,3 +81,11 @@ def make_vector_store(settings: Settings, index_dir: Path, spec: CollectionSpec,
             raise ConfigError(f"chroma_url must be host:port, not {settings.chroma_url!r}")
         return ChromaVectorStore.server(host, int(port), spec, reset_on_mismatch=reset_on_mismatch)
     return ChromaVectorStore.embedded(index_dir / "chroma", spec, reset_on_mismatch=reset_on_mismatch)
+
+
+def make_chat_backend(settings: Settings):  # -> ChatBackend
+    """The configured model backend (raises BackendNotConfiguredError saying how to set one)."""
+    from .llm.backend import ChatBackend
+    from .llm.presets import resolve_backend
+
+    return ChatBackend(resolve_backend(settings))

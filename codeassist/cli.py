@@ -62,6 +62,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--query", default="", help="personalise the ranking on this question")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
+    p = sub.add_parser("ask", help="ask a question; the answer streams with path:line citations")
+    p.add_argument("question")
+    p.add_argument("--repo", default=".", help="repository folder (default: .)")
+    p.add_argument("--backend", default=None,
+                   help="preset: deepseek, openai, openrouter, ollama, vllm, llamacpp, lmstudio, custom")
+    p.add_argument("--model", default=None, help="model name (default: the preset's)")
+    p.add_argument("--base-url", default=None, help="any OpenAI-compatible server, e.g. http://localhost:8000/v1")
+    p.add_argument("--budget", type=int, default=None, metavar="TOKENS",
+                   help="cap the context (default: what the model's window leaves after the answer)")
+    p.add_argument("--dry-run", action="store_true", help="print exactly what would be sent, send nothing")
+    p.add_argument("--no-reasoning", dest="reasoning", action="store_false",
+                   help="do not show the model's reasoning")
+    p.add_argument("--json", action="store_true", help="print one JSON object when the answer is complete")
+
+    p = sub.add_parser("config", help="show the effective settings and model backend (keys masked)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
     p = sub.add_parser("status", help="what the index of a repository holds")
     p.add_argument("--repo", default=".", help="repository folder (default: .)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -205,6 +222,110 @@ def _cmd_map(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ask(args: argparse.Namespace) -> int:
+    from .assistant import AnswerReady, Chat, Restart
+    from .errors import BackendError, BackendNotConfiguredError, IncompleteAnswerError
+    from .llm.events import Content, Notice, Reasoning
+
+    project = _open(args.repo, backend=args.backend, model=args.model, base_url=args.base_url)
+    if args.dry_run:
+        from .backends import make_chat_backend
+
+        try:
+            backend = make_chat_backend(project.settings)
+        except BackendNotConfiguredError:
+            backend = None  # still show what would be sent, within the default window
+        turn = Chat(project, backend, budget=args.budget).prepare(args.question)
+        if args.json:
+            _print_json({"messages": turn.messages, "prompt_tokens": turn.prompt_tokens,
+                         "redactions": turn.redactions, "context": {k: v for k, v in turn.context.to_dict().items()
+                                                                    if k != "text"}})
+        else:
+            for message in turn.messages:
+                sys.stdout.write(f"===== {message['role']} =====\n{message['content']}\n")
+            print(f"codeassist: dry run: {turn.prompt_tokens:,} prompt tokens, context {turn.context.tokens:,} "
+                  f"of {turn.context.budget:,} ({turn.context.mode}); nothing was sent", file=sys.stderr)
+        return 0
+    chat = project.chat(budget=args.budget)
+    out, err = sys.stdout, sys.stderr
+    thinking = False
+    answer = None
+    try:
+        for event in chat.stream(args.question):
+            if isinstance(event, Reasoning) and args.reasoning and not args.json:
+                if not thinking:
+                    err.write("\033[2m" if err.isatty() else "")
+                    err.write("thinking: ")
+                    thinking = True
+                err.write(event.text)
+                err.flush()
+            elif isinstance(event, Content) and not args.json:
+                if thinking:
+                    err.write("\033[0m\n" if err.isatty() else "\n")
+                    thinking = False
+                out.write(event.text)
+                out.flush()
+            elif isinstance(event, Notice):
+                print(f"\ncodeassist: {event.message}", file=err)
+            elif isinstance(event, Restart) and not args.json:
+                out.write("\n\n[answer discarded: asking again]\n\n")
+            elif isinstance(event, AnswerReady):
+                answer = event.answer
+    except IncompleteAnswerError as exc:
+        if not args.json:
+            out.write("\n")
+        else:
+            _print_json({"question": args.question, "answer": exc.partial, "incomplete": True, "error": str(exc)})
+        print(f"codeassist: error: {exc}", file=err)
+        return exc.exit_code
+    except BackendError as exc:
+        print(f"\ncodeassist: error: {exc}", file=err)
+        return exc.exit_code
+    assert answer is not None
+    if args.json:
+        _print_json(answer.to_dict())
+    else:
+        out.write("\n")
+    for c in answer.invalid_citations:
+        print(f"codeassist: citation {c} points nowhere: {c.problem}", file=err)
+    valid = sum(1 for c in answer.citations if c.valid)
+    print(f"codeassist: {answer.model or chat.backend.config.name}: {answer.usage.summary()}; "
+          f"{valid} citation(s) checked", file=err)
+    return 0
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from .config import config_path, load_settings
+    from .errors import BackendNotConfiguredError
+    from .llm.presets import resolve_backend
+    from .prompts import user_prompts_dir
+
+    settings = load_settings()
+    values = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)}
+    values = {k: (str(v) if not isinstance(v, (int, float, bool, str)) else v) for k, v in values.items()
+              if k != "secret_patterns"}
+    try:
+        backend: dict[str, object] = resolve_backend(settings).describe()
+    except BackendNotConfiguredError as exc:
+        backend = {"configured": False, "how": str(exc)}
+    data = {"config_file": str(config_path()), "config_file_exists": config_path().is_file(),
+            "prompts_override_dir": str(user_prompts_dir(settings)), "backend": backend, "settings": values}
+    if args.json:
+        _print_json(data)
+        return 0
+    print(f"config file   {data['config_file']}{'' if data['config_file_exists'] else ' (none)'}")
+    print(f"prompts       {data['prompts_override_dir']} (overrides the packaged templates)")
+    print("backend")
+    for key, value in backend.items():
+        print(f"  {key:<18} {value}")
+    print("settings")
+    for key, value in values.items():
+        print(f"  {key:<18} {value}")
+    return 0
+
+
 def _cmd_status(args: argparse.Namespace) -> int:
     project = _open(args.repo)
     status = project.status()
@@ -283,6 +404,8 @@ _COMMANDS = {
     "search": _cmd_search,
     "status": _cmd_status,
     "context": _cmd_context,
+    "ask": _cmd_ask,
+    "config": _cmd_config,
     "map": _cmd_map,
     "eval": _cmd_eval,
     "symbols": _cmd_symbols,

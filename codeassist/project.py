@@ -148,12 +148,14 @@ class Project:
         return dense
 
     def context(self, query: str, budget: int | None = None, *, format: str = "markdown",
-                held_files: Sequence[str] = (), exclude: Sequence[tuple[str, int, int]] = ()) -> Context:
+                held_files: Sequence[str] = (), exclude: Sequence[tuple[str, int, int]] = (),
+                question_only: bool = False) -> Context:
         """What the model would read for ``query``: as much of the project as fits in ``budget``
         tokens (cl100k), most relevant code verbatim, its surroundings in less detail.
 
         ``held_files`` (paths the conversation already holds) steer the ranking; ``exclude``
-        lists (path, start, end) ranges sent earlier, which are not repeated.
+        lists (path, start, end) ranges sent earlier, which are not repeated; ``question_only``
+        leaves out the question-independent sections (for a follow-up turn).
         """
         from .context import assemble_context
         from .retrieval import ranked_chunks
@@ -165,7 +167,7 @@ class Project:
                 ranked = ranked_chunks(store, query, 60, None, self._dense_search(store))
             return assemble_context(
                 store, self.root, self.index_dir, query or "", budget, fmt=format, ranked=ranked,
-                held_files=held_files, exclude=exclude,
+                held_files=held_files, exclude=exclude, question_only=question_only,
                 minified_line_length=self.settings.minified_line_length,
                 line_numbers=self.settings.line_numbers)
 
@@ -179,6 +181,18 @@ class Project:
             ranked = ranked_chunks(store, query, 20, None, None) if query.strip() else []
             return render_map(store, self.root, self.index_dir, budget, query=query, ranked=ranked,
                               held_files=held_files)
+
+    def chat(self, *, budget: int | None = None, backend: Any = None):  # -> Chat
+        """A multi-turn conversation about this project with the configured model backend;
+        ``chat.stream(question)`` yields events as the answer arrives, ``chat.ask`` blocks."""
+        from .assistant import Chat
+        from .backends import make_chat_backend
+
+        return Chat(self, backend if backend is not None else make_chat_backend(self.settings), budget=budget)
+
+    def ask(self, question: str, *, budget: int | None = None):  # -> Answer
+        """Ask one question; the answer cites ``path:start-end`` (checked against the index)."""
+        return self.chat(budget=budget).ask(question)
 
     def symbols(self, name: str, *, limit: int = 100) -> list[SymbolInfo]:
         """Definitions named ``name`` (a plain, qualified or ``Class::method`` name; case and

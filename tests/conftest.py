@@ -217,6 +217,9 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("CODEASSIST_HOME", str(home))
     monkeypatch.setenv("CODEASSIST_CONFIG", str(home / "no-config.toml"))
     monkeypatch.setenv("CODEASSIST_EMBED", "0")
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "DEEPSEEK_API_KEY", "OPENROUTER_API_KEY",
+                 "CODEASSIST_BACKEND", "CODEASSIST_MODEL", "CODEASSIST_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
     return home
 
 

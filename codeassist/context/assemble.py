@@ -38,6 +38,7 @@ MIN_BUDGET = 256
 TREE_SHARE = 0.04        # of the budget, at most, for the file tree in graded mode
 MAP_SHARE = 0.12         # of the budget for the repository map in graded mode
 MAP_SHARE_WHEN_NO_QUERY = 1.0
+QUESTION_ROOM = 64_000   # kept for the question's part when a large budget takes core files
 HITS = 60                # retrieved candidates considered
 DEPENDENCY_NAMES = 8     # definitions a full item pulls in, at most
 SMALL_FILE_TOKENS = 400  # a hit in a file this small brings the whole file
@@ -170,6 +171,27 @@ class _Assembler:
         for f, text, n in zip(files, texts, counts):
             items.append(ContextItem(f.path, 1, max(1, len(self.texts.lines(f.id))), "full", n))
         return texts, items
+
+    def core_files(self, budget: int) -> tuple[str, list[ContextItem]]:
+        """Whole files in importance order (question-independent) while they fit ``budget``."""
+        texts, items, spent = [], [], 0
+        misses = 0
+        for f in self.file_order():
+            if f.size / 6 > budget - spent:
+                continue
+            end = max(1, len(self.texts.lines(f.id)))
+            text = self.renderer.block(f"{f.path} (lines 1-{end})", self.code(f, 1, end), f.language,
+                                       {"path": f.path, "lines": f"1-{end}", "detail": "full"})
+            n = self.counter.count(text)
+            if spent + n > budget:
+                misses += 1
+                if misses > 20:
+                    break
+                continue
+            texts.append(text)
+            items.append(ContextItem(f.path, 1, end, "full", n))
+            spent += n
+        return "".join(texts), items
 
     # ------------------------------------------------------------------ repository map
     def map_section(self, ranking: Ranking, budget: int, title: str,
@@ -394,12 +416,15 @@ def assemble_context(store: Store, root: Path, folder: Path, query: str, budget:
                      exclude: Sequence[tuple[str, int, int]] = (),
                      minified_line_length: int = 1000,
                      line_numbers: bool = True,
+                     question_only: bool = False,
                      counter: TokenCounter | None = None) -> Context:
     """The context for ``query`` within ``budget`` tokens (see the module docstring).
 
     ``ranked`` are the retrieval results (chunk id, symbol id, score), best first;
     ``held_files`` are paths the conversation already holds (they steer the ranking);
-    ``exclude`` are (path, start, end) ranges already sent earlier in the conversation.
+    ``exclude`` are (path, start, end) ranges already sent earlier in the conversation;
+    ``question_only`` leaves out the question-independent sections (a follow-up turn, whose
+    conversation already holds them).
     """
     budget = int(budget)
     if budget < MIN_BUDGET:
@@ -408,6 +433,8 @@ def assemble_context(store: Store, root: Path, folder: Path, query: str, budget:
     asm = _Assembler(store, root, folder, minified_line_length, fmt, counter, line_numbers)
     r = asm.renderer
     name = root.name or "repository"
+    if question_only:
+        return _follow_up(asm, query, budget, ranked, held_files, exclude)
     head = [asm.overview()]
     wrapper_cost = counter.count(r.wrap("", {"name": name})) + 4
     used = wrapper_cost + counter.count(head[0])
@@ -456,11 +483,23 @@ def assemble_context(store: Store, root: Path, folder: Path, query: str, budget:
     items += map_items
     used += counter.count(map_text)
 
+    asm.large_budget = budget * 4 > sum(f.size for f in asm.texts.files.values()) * 0.25
+    spans: dict[int, list[tuple[int, int]]] = {}
+    if asm.large_budget and query:
+        # a budget that holds much of the project: its most important files, whole and in a
+        # question-independent order, join the stable prefix (the provider's cache reuses them)
+        question_room = max(budget // 4, min(budget // 2, QUESTION_ROOM))
+        core_text, core_items = asm.core_files(budget - question_room - used)
+        if core_text:
+            head.append(r.section("Core files", core_text))
+            items += core_items
+            used += counter.count(head[-1])
+            for item in core_items:
+                spans.setdefault(asm.texts.by_path[item.path].id, []).append((item.start_line, item.end_line))
+
     blocks: list[_Block] = []
     if query:
         ranking = asm.graph.rank(personal or None, mentioned) if (personal or mentioned) else asm.global_rank
-        asm.large_budget = budget * 4 > sum(f.size for f in asm.texts.files.values()) * 0.25
-        spans: dict[int, list[tuple[int, int]]] = {}
         for path, s, e in exclude:
             if path in asm.texts.by_path:
                 spans.setdefault(asm.texts.by_path[path].id, []).append((s, e))
@@ -474,6 +513,9 @@ def assemble_context(store: Store, root: Path, folder: Path, query: str, budget:
             break
         if blocks:
             blocks.remove(min(blocks, key=lambda b: (b.score, -b.tokens)))
+        elif len(head) > 3 and head[-1]:  # the core files, newest first
+            head.pop()
+            items = [i for i in items if i in map_items]
         elif head[-1]:
             head[-1], items = "", [i for i in items if i not in map_items]
         elif tree:
@@ -485,6 +527,38 @@ def assemble_context(store: Store, root: Path, folder: Path, query: str, budget:
     q_items = [ContextItem(asm.texts.files[b.file_id].path, b.start, b.end, b.detail, b.tokens)
                for b in _ordered(blocks)]
     return Context(query, budget, tokens, mode, tuple(items + q_items), text, fmt)
+
+
+def _follow_up(asm: _Assembler, query: str, budget: int,
+               ranked: Sequence[tuple[int, int | None, float]], held_files: Sequence[str],
+               exclude: Sequence[tuple[str, int, int]]) -> Context:
+    """The question's part alone: code not sent before, then pointers to the relevant places."""
+    counter, r = asm.counter, asm.renderer
+    personal: dict[int, float] = {}
+    for path in held_files:
+        if path in asm.texts.by_path:
+            personal[asm.texts.by_path[path].id] = 1.0
+    ranking = asm.graph.rank(personal or None, _mentioned(query, asm.definitions))
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for path, s, e in exclude:
+        if path in asm.texts.by_path:
+            spans.setdefault(asm.texts.by_path[path].id, []).append((s, e))
+    pointers = _pointers(asm, ranked)
+    room = budget - counter.count(pointers) - 20
+    blocks = _fit(asm, asm.question_blocks(ranked, ranking, spans), room) if room > 0 else []
+    while True:
+        body = "".join(b.text for b in _ordered(blocks))
+        text = (r.section("More code relevant to the question", body) if body else "") + pointers
+        tokens = counter.count(text)
+        if tokens <= budget or not (blocks or pointers):
+            break
+        if blocks:
+            blocks.remove(min(blocks, key=lambda b: (b.score, -b.tokens)))
+        else:
+            pointers = ""
+    items = tuple(ContextItem(asm.texts.files[b.file_id].path, b.start, b.end, b.detail, b.tokens)
+                  for b in _ordered(blocks))
+    return Context(query, budget, tokens, "follow-up", items, text, asm.fmt)
 
 
 def _fit(asm: _Assembler, candidates: list[_Block], budget: int) -> list[_Block]:

@@ -1,0 +1,269 @@
+"""ChatBackend: one OpenAI-compatible chat endpoint, streamed, with the failures real servers have.
+
+* 429/503/502/504 and connection errors are retried with exponential backoff that honours
+  ``Retry-After`` (the openai client's own retries are off so every wait is reported);
+* one overall deadline covers connecting, retries and streaming: a connection held open with
+  keep-alive comments only ends cleanly with :class:`BackendUnavailableError`;
+* a stream that ends without a finish reason, or carries an error event inside a 200 response
+  (OpenRouter), raises :class:`IncompleteAnswerError` with the partial answer;
+* context-overflow errors in each server's form (DeepSeek/OpenAI/vLLM "maximum context length",
+  llama.cpp ``exceed_context_size_error``, LM Studio's error bodies) raise
+  :class:`ContextOverflowError`; the caller shrinks the context and tries again.
+"""
+
+from __future__ import annotations
+
+import queue
+import random
+import threading
+import time
+from typing import Any, Iterator, Sequence
+
+from ..errors import (
+    BackendError,
+    BackendUnavailableError,
+    ContextOverflowError,
+    IncompleteAnswerError,
+    RateLimitedError,
+)
+from .events import Content, Finished, Notice, Reasoning, StreamEvent, Usage
+from .presets import BackendConfig
+
+__all__ = ["ChatBackend", "is_overflow_message"]
+
+_RETRY_STATUSES = {429, 502, 503, 504, 529}
+_OVERFLOW_MARKERS = (
+    "maximum context length", "context length", "context_length_exceeded", "exceed_context_size",
+    "context window", "too many tokens", "prompt is too long", "input is too long",
+    "reduce the length", "tokens exceeds", "exceeds the context",
+)
+_BACKOFF_CAP = 30.0
+
+
+def is_overflow_message(text: str) -> bool:
+    low = text.lower()
+    return any(marker in low for marker in _OVERFLOW_MARKERS)
+
+
+class ChatBackend:
+    """Streams chat completions from one backend (see the module docstring)."""
+
+    def __init__(self, config: BackendConfig, *, sleep=time.sleep) -> None:
+        self.config = config
+        self._sleep = sleep
+        self._client: Any = None
+        self._window: int | None = config.context_window or None
+        self._model: str | None = config.model or None
+
+    # ------------------------------------------------------------------ discovery
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import httpx
+            import openai
+
+            self._client = openai.OpenAI(
+                base_url=self.config.base_url, api_key=self.config.api_key or "not-needed",
+                max_retries=0, timeout=httpx.Timeout(self.config.timeout, connect=10.0))
+        return self._client
+
+    def _server_models(self) -> list[Any]:
+        import openai
+
+        try:
+            return list(self.client.models.list(timeout=10.0))
+        except openai.APIError:
+            return []
+
+    def model(self) -> str:
+        """The model to ask: configured, or the server's first model."""
+        if self._model is None:
+            models = self._server_models()
+            if not models:
+                raise BackendUnavailableError(
+                    f"{self.config.base_url} lists no models and none is configured; pass --model NAME "
+                    "(or model under [llm] in the config file)")
+            self._model = str(models[0].id)
+        return self._model
+
+    def context_window(self) -> int:
+        """Tokens the model accepts: configured, from the preset, or from the server's model list
+        (vLLM ``max_model_len``, llama.cpp ``n_ctx``, LM Studio ``max_context_length``)."""
+        if self._window is None:
+            window = 0
+            wanted = self.model()
+            for entry in self._server_models():
+                if str(entry.id) != wanted:
+                    continue
+                extra = {**(getattr(entry, "model_extra", None) or {})}
+                meta = extra.get("meta") or {}
+                for key in ("max_model_len", "context_length", "context_window", "max_context_length",
+                            "n_ctx"):
+                    value = extra.get(key) or (meta.get(key) if isinstance(meta, dict) else None)
+                    if isinstance(value, int) and value > 0:
+                        window = value
+                        break
+            self._window = window or 32_768
+        return self._window
+
+    # ------------------------------------------------------------------ streaming
+    def stream(self, messages: Sequence[dict[str, str]], *, max_tokens: int | None = None,
+               deadline: float | None = None) -> Iterator[StreamEvent]:
+        """Events of one answer: Notice (retries), Reasoning, Content, then Finished."""
+        import openai
+
+        deadline = deadline or time.monotonic() + self.config.timeout
+        attempt = 0
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise BackendUnavailableError(self._deadline_message())
+            try:
+                response = self.client.chat.completions.create(
+                    model=self.model(), messages=list(messages), stream=True,
+                    stream_options={"include_usage": True},
+                    max_tokens=max_tokens or self.config.answer_tokens,
+                    timeout=max(1.0, remaining))
+                break
+            except openai.APIStatusError as exc:
+                body = _error_text(exc)
+                if is_overflow_message(body) and exc.status_code in (400, 413, 422, 500):
+                    raise ContextOverflowError(f"{self.config.name}: the prompt is too long for the model ({body})") from None
+                if exc.status_code not in _RETRY_STATUSES:
+                    raise BackendError(f"{self.config.name} answered HTTP {exc.status_code}: {body}"
+                                       + _hint(exc.status_code)) from None
+                wait = _retry_after(exc) or _backoff(attempt)
+                why = "rate limited (429)" if exc.status_code == 429 else f"server busy ({exc.status_code})"
+                if attempt >= self.config.max_retries or time.monotonic() + wait > deadline:
+                    raise RateLimitedError(
+                        f"{self.config.name} is {why} and still was after {attempt + 1} tries; try again "
+                        "later or raise max_retries / request_timeout") from None
+            except (openai.APIConnectionError, openai.APITimeoutError) as exc:
+                wait = _backoff(attempt)
+                why = f"cannot reach {self.config.base_url} ({type(exc).__name__})"
+                if attempt >= self.config.max_retries or time.monotonic() + wait > deadline:
+                    raise BackendUnavailableError(
+                        f"{why}; is the server running and the base URL right?") from None
+            attempt += 1
+            yield Notice(f"{why}; retrying in {wait:.1f} s (try {attempt + 1} of {self.config.max_retries + 1})",
+                         "retry")
+            self._sleep(wait)
+        yield from self._read(response, deadline)
+
+    def _read(self, response: Any, deadline: float) -> Iterator[StreamEvent]:
+        """Read the stream on a helper thread so the deadline holds even while the server sends
+        nothing but keep-alive comments (which the openai client swallows)."""
+        import openai
+
+        events: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+        def pump() -> None:
+            try:
+                for chunk in response:
+                    events.put(("chunk", chunk))
+                events.put(("end", None))
+            except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
+                events.put(("error", exc))
+
+        threading.Thread(target=pump, name="codeassist-stream", daemon=True).start()
+        answer: list[str] = []
+        finish: str | None = None
+        usage = Usage()
+        model = ""
+        try:
+            while True:
+                try:
+                    kind, item = events.get(timeout=max(0.01, deadline - time.monotonic()))
+                except queue.Empty:
+                    raise (IncompleteAnswerError(self._deadline_message() + "; the answer is incomplete",
+                                                 "".join(answer)) if answer
+                           else BackendUnavailableError(self._deadline_message())) from None
+                if kind == "end":
+                    break
+                if kind == "error":
+                    exc = item
+                    text = _error_text(exc) if isinstance(exc, openai.APIError) else str(exc)
+                    if is_overflow_message(text):
+                        raise ContextOverflowError(f"{self.config.name}: the prompt is too long ({text})")
+                    raise IncompleteAnswerError(
+                        f"{self.config.name} broke off the answer: {text}", "".join(answer)) from None
+                chunk = item
+                model = getattr(chunk, "model", "") or model
+                if getattr(chunk, "usage", None):
+                    usage = Usage.from_api(chunk.usage, self.config.prices)
+                for choice in getattr(chunk, "choices", None) or []:
+                    delta = choice.delta
+                    extra = getattr(delta, "model_extra", None) or {}
+                    reasoning = extra.get("reasoning_content") or extra.get("reasoning")
+                    if reasoning:
+                        yield Reasoning(str(reasoning))
+                    if delta.content:
+                        answer.append(delta.content)
+                        yield Content(delta.content)
+                    if choice.finish_reason:
+                        finish = choice.finish_reason
+        finally:
+            try:
+                response.close()
+            except Exception:  # noqa: BLE001 - closing a broken stream
+                pass
+        if finish is None:
+            if not answer:
+                raise IncompleteAnswerError(
+                    f"{self.config.name} sent an empty answer (no content, no finish reason); "
+                    "check the server's log or try again")
+            raise IncompleteAnswerError(
+                f"{self.config.name} ended the stream without finishing the answer (no finish "
+                "reason); the answer below is incomplete", "".join(answer))
+        yield Finished(finish, usage, model)
+
+    def _deadline_message(self) -> str:
+        return (f"no complete answer from {self.config.name} within {self.config.timeout:.0f} s "
+                "(request_timeout); the server may be overloaded")
+
+
+def _error_text(exc: Exception) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        if isinstance(err, dict):
+            parts: list[str] = []
+            for k in ("type", "code", "message"):
+                if err.get(k) and str(err.get(k)) not in parts:
+                    parts.append(str(err.get(k)))
+            if parts:
+                return ": ".join(parts)
+        elif err:
+            return str(err)
+    return str(getattr(exc, "message", "") or exc)
+
+
+def _retry_after(exc: Any) -> float | None:
+    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+    for key in ("retry-after-ms", "retry-after"):
+        value = headers.get(key)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) / (1000.0 if key.endswith("ms") else 1.0)
+        except ValueError:
+            from email.utils import parsedate_to_datetime
+
+            try:
+                seconds = parsedate_to_datetime(value).timestamp() - time.time()
+            except (TypeError, ValueError):
+                continue
+        return max(0.0, min(seconds, 120.0))
+    return None
+
+
+def _backoff(attempt: int) -> float:
+    return min(_BACKOFF_CAP, 0.5 * 2 ** attempt) * (0.8 + 0.4 * random.random())
+
+
+def _hint(status: int) -> str:
+    if status in (401, 403):
+        return "; check the API key (codeassist config shows which variable it is read from)"
+    if status == 404:
+        return "; check the base URL and the model name"
+    return ""

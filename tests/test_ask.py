@@ -1,0 +1,273 @@
+"""Asking a model: streaming, citations, multi-turn cache reuse, resilience and secrets, all over
+real HTTP against the local OpenAI-compatible test server."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+import codeassist
+from codeassist.assistant import AnswerReady, Restart
+from codeassist.errors import (
+    BackendNotConfiguredError,
+    BackendUnavailableError,
+    ContextOverflowError,
+    IncompleteAnswerError,
+    RateLimitedError,
+)
+from codeassist.llm.events import Content, Notice, Reasoning
+
+from .conftest import MULTI_LANGUAGE_FILES, generated_python_files, run_cli
+from .openai_server import LocalOpenAIServer, Reply
+
+
+@pytest.fixture
+def server():
+    with LocalOpenAIServer() as srv:
+        yield srv
+
+
+def _project(root, server, **settings):
+    options = {"backend": "custom", "base_url": server.base_url, "model": "test-model", **settings}
+    project = codeassist.open(root, **options)
+    project.index()
+    return project
+
+
+def test_ask_streams_reasoning_and_answer_with_usage_and_verified_citations(multi_repo, server):
+    server.script(Reply(
+        reasoning="The policy lives in retry.py.",
+        content="Retries use `RetryPolicy.run` (payments/retry.py:20-26) with backoff at "
+                "payments/retry.py:16-18; see also payments/gone.py:3 and payments/retry.py:400-410."))
+    project = _project(multi_repo, server)
+    chat = project.chat()
+    events = list(chat.stream("how are payments retried?"))
+    kinds = [type(e) for e in events]
+    assert Reasoning in kinds and Content in kinds and kinds[-1] is AnswerReady
+    assert kinds.index(Reasoning) < kinds.index(Content)  # reasoning first, shown apart
+    answer = events[-1].answer
+    assert answer.reasoning == "The policy lives in retry.py."
+    assert answer.text.startswith("Retries use")
+    valid = {str(c) for c in answer.citations if c.valid}
+    assert valid == {"payments/retry.py:20-26", "payments/retry.py:16-18"}
+    problems = {str(c): c.problem for c in answer.invalid_citations}
+    assert problems == {"payments/gone.py:3": "no such file in the index",
+                        "payments/retry.py:400-410": "the file has 31 lines"}
+    assert answer.usage.prompt_tokens == server.state.usages[0]["prompt_tokens"] > 100
+    assert answer.finish_reason == "stop"
+    # what was sent: the system prompt, then the context and the question
+    body = server.state.chat_bodies()[0]
+    assert body["stream"] is True and body["model"] == "test-model"
+    assert [m["role"] for m in body["messages"]] == ["system", "user"]
+    assert "cite" in body["messages"][0]["content"].lower()
+    user = body["messages"][1]["content"]
+    assert "1\t\"\"\"Retry policy for failed uploads and payments.\"\"\"" in user
+    assert user.rstrip().endswith("Question: how are payments retried?")
+
+
+def test_five_turn_conversation_reuses_the_prompt_prefix_and_stays_in_the_window(make_repo, server):
+    files = generated_python_files(40, functions=8)
+    server.state.models[0]["max_model_len"] = 24_000
+    project = _project(make_repo(files), server, backend="vllm", answer_tokens=1_000, model="")
+    chat = project.chat()
+    questions = ["what does func_3_2 compute?", "and func_7_1?", "where is os.sep used?",
+                 "which module has func_12_0?", "summarise module 5"]
+    answers = [chat.ask(q) for q in questions]
+    bodies = server.state.chat_bodies()
+    assert len(bodies) == 5
+    for earlier, later in zip(bodies, bodies[1:]):
+        # each request repeats the previous one (plus its answer) as its prefix
+        assert later["messages"][: len(earlier["messages"])] == earlier["messages"]
+        assert later["messages"][len(earlier["messages"])]["role"] == "assistant"
+    shares = [a.usage.cache_hit_share for a in answers]
+    assert shares[0] == 0 and all(s > 0.8 for s in shares[1:]), shares
+    # the window came from the server's model list, and every prompt fits it
+    assert chat.backend.context_window() == 24_000
+    assert all(u["prompt_tokens"] + 1_000 <= 24_000 for u in server.state.usages)
+
+
+def test_rate_limit_then_success_honours_retry_after(multi_repo, server):
+    server.script(Reply(fault="status", status=429, headers={"Retry-After": "1"},
+                        body={"error": {"message": "Rate limit reached", "type": "rate_limit"}}),
+                  Reply(content="Fine now."))
+    project = _project(multi_repo, server)
+    start = time.monotonic()
+    events = list(project.chat().stream("retry?"))
+    elapsed = time.monotonic() - start
+    notices = [e for e in events if isinstance(e, Notice)]
+    assert notices and notices[0].kind == "retry" and "429" in notices[0].message
+    assert "1.0 s" in notices[0].message and elapsed >= 1.0
+    assert events[-1].answer.text == "Fine now."
+
+
+def test_a_503_storm_ends_in_one_clear_error(multi_repo, server):
+    busy = Reply(fault="status", status=503, body={"error": {"message": "Server busy, please try again later"}},
+                 headers={"Retry-After": "0"})
+    server.script(*[busy] * 10)
+    project = _project(multi_repo, server, max_retries=2)
+    with pytest.raises(RateLimitedError, match="server busy.*3 tries"):
+        project.ask("anything")
+    assert len(server.state.chat_bodies()) == 3
+
+
+def test_keep_alive_only_stream_ends_at_the_deadline(multi_repo, server):
+    server.script(Reply(fault="keepalive", seconds=20))
+    project = _project(multi_repo, server, request_timeout=2)
+    start = time.monotonic()
+    with pytest.raises(BackendUnavailableError, match="within 2 s"):
+        project.ask("anything")
+    assert time.monotonic() - start < 6
+
+
+@pytest.mark.parametrize("fault, message", [
+    ("truncated", "without finishing"),
+    ("error_event", "upstream provider error"),
+])
+def test_broken_streams_are_reported_as_incomplete_with_the_partial_answer(multi_repo, server, fault, message):
+    server.script(Reply(content="one two three four five six seven eight", fault=fault))
+    project = _project(multi_repo, server)
+    with pytest.raises(IncompleteAnswerError, match=message) as info:
+        project.ask("anything")
+    assert info.value.partial.startswith("one two")
+    assert "eight" not in info.value.partial
+
+
+@pytest.mark.parametrize("fault", ["empty", "error_body"])
+def test_empty_streams_and_error_bodies_in_200_responses_are_errors(multi_repo, server, fault):
+    server.script(Reply(fault=fault))
+    project = _project(multi_repo, server)
+    with pytest.raises(IncompleteAnswerError, match="empty answer"):
+        project.ask("anything")
+
+
+@pytest.mark.parametrize("form", ["deepseek", "vllm", "llamacpp", "llamacpp500"])
+def test_context_overflow_in_each_form_shrinks_the_context_and_retries(make_repo, server, form):
+    project = _project(make_repo(generated_python_files(60, functions=10)), server,
+                       context_window=60_000, answer_tokens=1_000)
+    server.state.context_limit = 6_000
+    server.state.overflow_form = form
+    events = list(project.chat().stream("what does func_3_2 compute?"))
+    shrinks = [e for e in events if isinstance(e, Notice) and e.kind == "shrink"]
+    assert shrinks and "too long" in shrinks[0].message
+    answer = events[-1].answer
+    assert answer.text == "The answer." and answer.usage.prompt_tokens <= 6_000
+
+
+def test_overflow_that_never_fits_is_one_clear_error(multi_repo, server):
+    server.state.context_limit = 50
+    project = _project(multi_repo, server, context_window=20_000, answer_tokens=500)
+    with pytest.raises(ContextOverflowError, match="too long"):
+        project.ask("anything")
+
+
+def test_ollama_style_silent_truncation_is_detected_and_the_context_shrunk(make_repo, server):
+    project = _project(make_repo(generated_python_files(60, functions=10)), server,
+                       context_window=60_000, answer_tokens=1_000)
+    server.state.context_limit = 5_000
+    server.state.silent_truncation = True
+    events = list(project.chat().stream("what does func_3_2 compute?"))
+    assert any(isinstance(e, Restart) for e in events)
+    notice = next(e for e in events if isinstance(e, Notice) and e.kind == "truncated")
+    assert "5,000" in notice.message
+    bodies = server.state.chat_bodies()
+    assert len(bodies) == 2
+    final = events[-1].answer
+    assert final.usage.prompt_tokens <= 5_000
+    assert len(json.dumps(bodies[1])) < len(json.dumps(bodies[0]))
+
+
+SECRET_FILES = {
+    **MULTI_LANGUAGE_FILES,
+    "payments/keys.py": (
+        '"""Gateway access."""\n'
+        'GATEWAY_API_KEY = "sk-live-4f9b2c7d1e8a6b3c5d0e9f8a7b6c5d4e"\n'
+        'AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"\n'
+        'DB_URL = "postgres://admin:Sup3rS3cret!@db.internal/payments"\n'
+        'password = "correct-horse-battery-staple"\n'
+        "\n\ndef gateway_headers():\n    return {'Authorization': GATEWAY_API_KEY}\n"
+    ),
+    ".env": "STRIPE_KEY=sk_live_abcdefghijklmnop1234\n",
+}
+SECRET_VALUES = ["sk-live-4f9b2c7d1e8a6b3c5d0e9f8a7b6c5d4e", "AKIAIOSFODNN7EXAMPLE", "Sup3rS3cret!",
+                 "correct-horse-battery-staple", "sk_live_abcdefghijklmnop1234"]
+
+
+def test_secrets_never_reach_a_backend_that_is_not_on_this_machine(make_repo, server):
+    root = make_repo(SECRET_FILES)
+    port = server.httpd.server_address[1]
+    # 0.0.0.0 is not a loopback address, so codeassist treats the backend as remote
+    project = codeassist.open(root, backend="custom", base_url=f"http://0.0.0.0:{port}/v1", model="m")
+    project.index()
+    answer = project.ask("how are gateway requests authenticated? GATEWAY_API_KEY password")
+    raw = "".join(r["raw"] for r in server.state.requests if r["path"].endswith("/chat/completions"))
+    assert "GATEWAY_API_KEY" in raw and "gateway_headers" in raw  # the code itself was sent
+    for value in SECRET_VALUES:
+        assert value not in raw, value
+    assert "[REDACTED:" in raw
+    assert sum(answer.redactions.values()) >= 4
+    assert any("redacted" in n for n in answer.notices)
+
+
+def test_a_loopback_backend_gets_the_code_as_is_unless_told_otherwise(make_repo, server):
+    root = make_repo(SECRET_FILES)
+    project = _project(root, server)
+    project.ask("GATEWAY_API_KEY")
+    raw = server.state.requests[-1]["raw"]
+    assert "AKIAIOSFODNN7EXAMPLE" in raw  # stays on this machine
+    assert "sk_live_abcdefghijklmnop1234" not in raw  # .env is never indexed at all
+    strict = _project(root, server, redact_loopback=True)
+    strict.ask("GATEWAY_API_KEY")
+    assert "AKIAIOSFODNN7EXAMPLE" not in server.state.requests[-1]["raw"]
+
+
+def test_no_backend_configured_says_how_and_dry_run_still_shows_the_request(indexed):
+    with pytest.raises(BackendNotConfiguredError, match="DEEPSEEK_API_KEY"):
+        indexed.ask("anything")
+    result = run_cli("ask", "how are payments retried?", "--repo", str(indexed.root))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "OPENAI_API_KEY" in result.stderr
+    dry = run_cli("ask", "how are payments retried?", "--repo", str(indexed.root), "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr
+    data = json.loads(dry.stdout)
+    assert [m["role"] for m in data["messages"]] == ["system", "user"]
+    assert "payments/retry.py" in data["messages"][1]["content"]
+    assert data["prompt_tokens"] > data["context"]["tokens"] > 0
+
+
+def test_cli_ask_streams_the_answer_and_ends_with_a_usage_line(indexed, server):
+    server.script(Reply(reasoning="thinking hard", content="See payments/retry.py:20-26."))
+    env = {"CODEASSIST_BACKEND": "custom", "CODEASSIST_BASE_URL": server.base_url,
+           "CODEASSIST_MODEL": "test-model", "CODEASSIST_PRICE_INPUT": "0.28",
+           "CODEASSIST_PRICE_CACHED_INPUT": "0.028", "CODEASSIST_PRICE_OUTPUT": "0.42"}
+    result = run_cli("ask", "how are payments retried?", "--repo", str(indexed.root), env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "See payments/retry.py:20-26."
+    assert "thinking: thinking hard" in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert "prompt tokens" in last and "cached" in last and "$" in last and "1 citation(s) checked" in last
+    failing = run_cli("ask", "x", "--repo", str(indexed.root),
+                      env={**env, "CODEASSIST_BASE_URL": "http://127.0.0.1:9/v1", "CODEASSIST_MAX_RETRIES": "0"})
+    assert failing.returncode == 7 and "cannot reach" in failing.stderr and "Traceback" not in failing.stderr
+
+
+def test_config_shows_effective_settings_with_the_key_masked(tmp_path):
+    key = "sk-abcdefghijklmnopqrstuvwxyz0123456789"
+    result = run_cli("config", "--json", env={"DEEPSEEK_API_KEY": key})
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["backend"]["backend"] == "deepseek"
+    assert data["backend"]["base_url"] == "https://api.deepseek.com"
+    assert key not in result.stdout and "DEEPSEEK_API_KEY" in data["backend"]["api_key"]
+    text = run_cli("config", env={"DEEPSEEK_API_KEY": key})
+    assert key not in text.stdout and "deepseek-v4-flash" in text.stdout
+
+
+def test_user_prompt_templates_override_the_packaged_ones(multi_repo, server, tmp_path):
+    prompts = tmp_path / "my-prompts"
+    prompts.mkdir()
+    (prompts / "system.md").write_text("You are a pirate. Cite as path:start-end.\n")
+    project = _project(multi_repo, server, prompts_dir=str(prompts))
+    project.ask("hello")
+    assert server.state.chat_bodies()[0]["messages"][0]["content"] == "You are a pirate. Cite as path:start-end.\n"
