@@ -5,13 +5,23 @@
     project.index()
     for hit in project.search("where are retries configured?"):
         print(hit.path, hit.start_line, hit.symbol)
+    ctx = project.context("how does auth work?", budget=64_000)   # what the model would read
+    answer = project.ask("how does auth work?")                    # needs a configured backend
 """
 
 from __future__ import annotations
 
 from .config import Settings, load_settings
+from .assistant import Answer, Chat
+from .citations import Citation
 from .errors import (
+    BackendError,
+    BackendNotConfiguredError,
+    BackendUnavailableError,
     CodeassistError,
+    ContextOverflowError,
+    IncompleteAnswerError,
+    RateLimitedError,
     ConfigError,
     IndexCorruptError,
     IndexError_,
@@ -22,7 +32,7 @@ from .errors import (
 )
 from .index.indexer import IndexStats, Progress
 from .project import Project, open_project as open
-from .results import IndexStatus, ReferenceInfo, SearchHit, SymbolInfo
+from .results import Context, ContextItem, IndexStatus, ReferenceInfo, SearchHit, SymbolInfo
 
 __version__ = "0.1.0"
 
@@ -37,6 +47,11 @@ __all__ = [
     "SearchHit",
     "SymbolInfo",
     "ReferenceInfo",
+    "Context",
+    "ContextItem",
+    "Chat",
+    "Answer",
+    "Citation",
     "CodeassistError",
     "ConfigError",
     "RepositoryError",
@@ -45,5 +60,11 @@ __all__ = [
     "IndexLockedError",
     "IndexCorruptError",
     "QueryError",
+    "BackendError",
+    "BackendNotConfiguredError",
+    "BackendUnavailableError",
+    "RateLimitedError",
+    "ContextOverflowError",
+    "IncompleteAnswerError",
     "__version__",
 ]
