@@ -100,9 +100,19 @@ class Chat:
         self._sent: list[tuple[str, int, int]] = []
         self._held: list[str] = []
         self._counter = token_counter()
+        self._counts: dict[str, int] = {}
+        #: (path, start, end) ranges the user pinned: sent in full with the next question
+        self.pinned: list[tuple[str, int, int]] = []
         #: the last turn's context and request, for inspection (the TUI's context view)
         self.last_turn: PreparedTurn | None = None
         self.usage_by_turn: list[Usage] = []
+
+    def _count(self, text: str) -> int:
+        """Token count, memoised: the conversation's messages are counted once each."""
+        n = self._counts.get(text)
+        if n is None:
+            n = self._counts[text] = self._counter.count(text)
+        return n
 
     def reset(self) -> None:
         """Start a new conversation (the next question gets a fresh full context)."""
@@ -129,7 +139,7 @@ class Chat:
     def prepare(self, question: str, *, budget: int | None = None) -> PreparedTurn:
         """The request for ``question``: context assembled within what the window leaves."""
         settings = self.project.settings
-        count = self._counter.count
+        count = self._count
         system = render_prompt("system.md", settings)
         history = self._history
         if not history:
@@ -145,13 +155,13 @@ class Chat:
         cap = budget or self.budget
         if follow_up:
             # follow-ups add only code not sent before; several must fit in what is left
-            room = min(available // 2, cap or settings.context_budget)
+            room = min(available // 2, settings.context_budget, cap or settings.context_budget)
         else:
             # the first context leaves a quarter of the window for the conversation that follows
             room = min(available * 3 // 4, cap) if cap else available * 3 // 4
         ctx_budget = max(MIN_BUDGET, room)
         ctx = self.project.context(question, ctx_budget, held_files=self._held, exclude=self._sent,
-                                   question_only=follow_up)
+                                   question_only=follow_up, pinned=self.pinned)
         template = "followup.md" if follow_up else "question.md"
         user = render_prompt(template, settings, context=ctx.text, question=question)
         redactions: dict[str, int] = {}
@@ -159,7 +169,9 @@ class Chat:
             cleaned = redact(user)
             user, redactions = cleaned.text, cleaned.found
         messages = [*history, {"role": "user", "content": user}]
-        tokens = sum(count(m["content"]) + 4 for m in messages)
+        # the context was counted when it was assembled: count only the rest of the message
+        tokens = sum(count(m["content"]) + 4 for m in history) + 4 + ctx.tokens + self._counter.count(
+            user.replace(ctx.text, "", 1))
         return PreparedTurn(messages, ctx, tokens, redactions)
 
     # ------------------------------------------------------------------ asking

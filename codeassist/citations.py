@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 
 from .index.store import Store
 
-__all__ = ["Citation", "find_citations", "verify_citations"]
+__all__ = ["Citation", "find_citations", "verify_citations", "link_citations"]
 
 # path:12, path:12-40, path:12–40, path#L12-L40, optionally in backticks; a path has a / or an
 # extension
@@ -64,3 +64,30 @@ def verify_citations(store: Store, text: str) -> list[Citation]:
         else:
             out.append(Citation(real, start, end, True))
     return out
+
+
+def link_citations(text: str, citations: list[Citation] | tuple[Citation, ...]) -> str:
+    """Markdown ``text`` with each valid citation turned into a ``cite:path:start-end`` link and
+    each invalid one marked (for the terminal UI)."""
+    checked = {}
+    for c in citations:
+        checked[(c.path, c.start_line, c.end_line)] = c
+        checked.setdefault((c.path.rsplit("/", 1)[-1], c.start_line, c.end_line), c)
+
+    def replace(m: re.Match[str]) -> str:
+        raw = m.group(0).strip("`")
+        inner = _CITATION.search(raw)
+        if inner is None:
+            return m.group(0)
+        path = inner.group("path").lstrip("./")
+        start = int(inner.group("start"))
+        end = int(inner.group("end") or start)
+        c = checked.get((path, start, end)) or next(
+            (x for x in citations if x.path.endswith("/" + path) and x.start_line == start and x.end_line == end), None)
+        if c is None:
+            return m.group(0)
+        if not c.valid:
+            return f"{m.group(0)} ⚠ *({c.problem})*"
+        return f"[{raw}](cite:{c.path}:{c.start_line}-{c.end_line})"
+
+    return re.sub(r"`?" + _CITATION.pattern + r"`?", replace, text)

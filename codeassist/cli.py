@@ -76,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="do not show the model's reasoning")
     p.add_argument("--json", action="store_true", help="print one JSON object when the answer is complete")
 
+    p = sub.add_parser("tui", help="the terminal UI (also: `codeassist [PATH]`)")
+    p.add_argument("path", nargs="?", default=".", help="repository folder (default: .)")
+    p.add_argument("--backend", default=None, help="model backend preset")
+    p.add_argument("--model", default=None, help="model name")
+    p.add_argument("--base-url", default=None, help="any OpenAI-compatible server")
+    p.add_argument("--no-index", dest="index", action="store_false", help="do not update the index on start")
+
     p = sub.add_parser("config", help="show the effective settings and model backend (keys masked)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -103,10 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = set(_COMMANDS) | {"tui"}
+    if not argv or (argv[0] not in commands and not argv[0].startswith("-")):
+        argv = ["tui", *argv]  # `codeassist` and `codeassist PATH` open the terminal UI
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help(sys.stderr)
-        return 2
     try:
         return _COMMANDS[args.command](args)
     except CodeassistError as exc:
@@ -326,6 +334,15 @@ def _cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_tui(args: argparse.Namespace) -> int:
+    from .tui import make_app
+
+    app = make_app(args.path, index_on_start=args.index, backend=args.backend, model=args.model,
+                   base_url=args.base_url)
+    app.run()
+    return 0
+
+
 def _cmd_status(args: argparse.Namespace) -> int:
     project = _open(args.repo)
     status = project.status()
@@ -406,6 +423,7 @@ _COMMANDS = {
     "context": _cmd_context,
     "ask": _cmd_ask,
     "config": _cmd_config,
+    "tui": _cmd_tui,
     "map": _cmd_map,
     "eval": _cmd_eval,
     "symbols": _cmd_symbols,

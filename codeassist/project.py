@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from .config import Settings, load_settings
-from .errors import RepositoryError
+from .errors import QueryError, RepositoryError
 from .index.indexer import IndexStats, ProgressCallback, build_index
 from .index.location import index_dir
 from .index.store import DB_NAME, Store
@@ -30,6 +30,7 @@ class Project:
         self.settings = settings
         self.index_dir = index_dir(settings.home, root)
         self._dense_backends: tuple | None = None  # (embedder, vector store), made on first use
+        self._snapshot: Any = None  # context.IndexSnapshot: graph and symbols between calls
 
     def __repr__(self) -> str:
         return f"Project({str(self.root)!r})"
@@ -149,17 +150,20 @@ class Project:
 
     def context(self, query: str, budget: int | None = None, *, format: str = "markdown",
                 held_files: Sequence[str] = (), exclude: Sequence[tuple[str, int, int]] = (),
-                question_only: bool = False) -> Context:
+                question_only: bool = False, pinned: Sequence[tuple[str, int, int]] = ()) -> Context:
         """What the model would read for ``query``: as much of the project as fits in ``budget``
         tokens (cl100k), most relevant code verbatim, its surroundings in less detail.
 
         ``held_files`` (paths the conversation already holds) steer the ranking; ``exclude``
         lists (path, start, end) ranges sent earlier, which are not repeated; ``question_only``
-        leaves out the question-independent sections (for a follow-up turn).
+        leaves out the question-independent sections (for a follow-up turn); ``pinned``
+        (path, start, end) ranges are included in full first (as skeletons if they cannot fit).
         """
-        from .context import assemble_context
+        from .context import IndexSnapshot, assemble_context
         from .retrieval import ranked_chunks
 
+        if self._snapshot is None:
+            self._snapshot = IndexSnapshot()
         budget = self.settings.context_budget if budget is None else budget
         with self._store() as store:
             ranked = []
@@ -167,20 +171,22 @@ class Project:
                 ranked = ranked_chunks(store, query, 60, None, self._dense_search(store))
             return assemble_context(
                 store, self.root, self.index_dir, query or "", budget, fmt=format, ranked=ranked,
-                held_files=held_files, exclude=exclude, question_only=question_only,
+                held_files=held_files, exclude=exclude, question_only=question_only, pinned=pinned,
                 minified_line_length=self.settings.minified_line_length,
-                line_numbers=self.settings.line_numbers)
+                line_numbers=self.settings.line_numbers, snapshot=self._snapshot)
 
     def map(self, budget: int = 4000, *, query: str = "", held_files: Sequence[str] = ()) -> Context:
         """A ranked outline of the project (the repository map) within ``budget`` tokens,
         personalised on ``query`` and ``held_files`` when given."""
-        from .context import render_map
+        from .context import IndexSnapshot, render_map
         from .retrieval import ranked_chunks
 
+        if self._snapshot is None:
+            self._snapshot = IndexSnapshot()
         with self._store() as store:
             ranked = ranked_chunks(store, query, 20, None, None) if query.strip() else []
             return render_map(store, self.root, self.index_dir, budget, query=query, ranked=ranked,
-                              held_files=held_files)
+                              held_files=held_files, snapshot=self._snapshot)
 
     def chat(self, *, budget: int | None = None, backend: Any = None):  # -> Chat
         """A multi-turn conversation about this project with the configured model backend;
@@ -193,6 +199,46 @@ class Project:
     def ask(self, question: str, *, budget: int | None = None):  # -> Answer
         """Ask one question; the answer cites ``path:start-end`` (checked against the index)."""
         return self.chat(budget=budget).ask(question)
+
+    def files(self) -> list[str]:
+        """Paths of the indexed files (relative, ``/``-separated), sorted."""
+        with self._store() as store:
+            return [r[0] for r in store.rows("SELECT path FROM files WHERE skip IS NULL ORDER BY path")]
+
+    def source(self, path: str) -> list[str]:
+        """The lines of an indexed file as the index saw them (line 1 is ``[0]``)."""
+        from .context.sources import FileTexts
+
+        with self._store() as store:
+            texts = FileTexts(store, self.root, self.settings.minified_line_length)
+            info = texts.by_path.get(path)
+            if info is None:
+                raise QueryError(f"{path} is not in the index; run `codeassist index` or check the path")
+            return texts.lines(info.id)
+
+    def outline(self, path: str) -> list[SymbolInfo]:
+        """The symbols of one indexed file, in line order."""
+        with self._store() as store:
+            rows = store.rows(
+                "SELECT f.path, s.name, s.qualname, s.kind, s.start_line, s.end_line, s.signature,"
+                " s.doc, p.qualname FROM symbols s JOIN files f ON f.id=s.file_id"
+                " LEFT JOIN symbols p ON p.id=s.parent_id WHERE f.path=? ORDER BY s.start_line, s.id",
+                (path,)).fetchall()
+        return [SymbolInfo(*r) for r in rows]
+
+    def find_symbols(self, text: str, *, limit: int = 50) -> list[SymbolInfo]:
+        """Definitions whose name contains ``text`` (case-insensitive), shortest names first."""
+        text = text.strip()
+        if not text:
+            return []
+        pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        with self._store() as store:
+            rows = store.rows(
+                "SELECT f.path, s.name, s.qualname, s.kind, s.start_line, s.end_line, s.signature,"
+                " s.doc, p.qualname FROM symbols s JOIN files f ON f.id=s.file_id"
+                " LEFT JOIN symbols p ON p.id=s.parent_id WHERE lower(s.name) LIKE ? ESCAPE '\\'"
+                " ORDER BY length(s.name), s.name, f.path LIMIT ?", (pattern, limit)).fetchall()
+        return [SymbolInfo(*r) for r in rows]
 
     def symbols(self, name: str, *, limit: int = 100) -> list[SymbolInfo]:
         """Definitions named ``name`` (a plain, qualified or ``Class::method`` name; case and

@@ -26,13 +26,13 @@ from typing import Iterable, Iterator, Sequence
 from ..errors import QueryError
 from ..index.store import Store
 from ..results import Context, ContextItem
-from .graph import Ranking, load_graph
+from .graph import Ranking, ReferenceGraph, index_generation, load_graph
 from .outline import FileSymbols, SymbolRow, load_symbols, outline_lines, skeleton_lines
 from .render import FORMATS, Renderer, numbered, renderer_for
 from .sources import FileTexts, IndexedFile
 from .tokens import TokenCounter, token_counter
 
-__all__ = ["assemble_context", "render_map", "MIN_BUDGET"]
+__all__ = ["assemble_context", "render_map", "MIN_BUDGET", "IndexSnapshot"]
 
 MIN_BUDGET = 256
 TREE_SHARE = 0.04        # of the budget, at most, for the file tree in graded mode
@@ -73,9 +73,29 @@ class _Parts:
     blocks: list[_Block] = field(default_factory=list)        # the question's part
 
 
+class IndexSnapshot:
+    """Question-independent data of one index generation: the reference graph, its global
+    ranking and every symbol. A Project keeps one between calls; a changed index replaces it."""
+
+    def __init__(self) -> None:
+        self.generation = ""
+        self.graph: ReferenceGraph | None = None
+        self.global_rank: Ranking | None = None
+        self.symbols: FileSymbols | None = None
+        self.definitions: dict[str, list[tuple[int, SymbolRow]]] | None = None
+
+    def refresh(self, store: Store, folder: Path) -> None:
+        generation = index_generation(store)
+        if generation != self.generation or self.graph is None:
+            self.generation = generation
+            self.graph = load_graph(store, folder, generation)
+            self.global_rank = self.symbols = self.definitions = None
+
+
 class _Assembler:
     def __init__(self, store: Store, root: Path, folder: Path, minified_line_length: int,
-                 fmt: str, counter: TokenCounter, line_numbers: bool) -> None:
+                 fmt: str, counter: TokenCounter, line_numbers: bool,
+                 snapshot: IndexSnapshot | None = None) -> None:
         if fmt not in FORMATS:
             raise QueryError(f"unknown context format {fmt!r}; choose from {', '.join(FORMATS)}")
         self.store = store
@@ -85,35 +105,35 @@ class _Assembler:
         self.counter = counter
         self.line_numbers = line_numbers
         self.texts = FileTexts(store, root, minified_line_length)
-        self.graph = load_graph(store, folder)
-        self._global: Ranking | None = None
-        self._symbols: FileSymbols | None = None
-        self._definitions: dict[str, list[tuple[int, SymbolRow]]] | None = None
+        self.snapshot = snapshot or IndexSnapshot()
+        self.snapshot.refresh(store, folder)
+        self.graph: ReferenceGraph = self.snapshot.graph  # type: ignore[assignment]
         #: the budget holds a good part of the project: offer whole files beyond the hits
         self.large_budget = False
 
     # ------------------------------------------------------------------ shared pieces
     @property
     def global_rank(self) -> Ranking:
-        if self._global is None:
-            self._global = self.graph.rank()
-        return self._global
+        if self.snapshot.global_rank is None:
+            self.snapshot.global_rank = self.graph.rank()
+        return self.snapshot.global_rank
 
     @property
     def symbols(self) -> FileSymbols:
-        if self._symbols is None:
-            self._symbols = load_symbols(self.store)
-        return self._symbols
+        if self.snapshot.symbols is None:
+            self.snapshot.symbols = load_symbols(self.store)
+        return self.snapshot.symbols
 
     @property
     def definitions(self) -> dict[str, list[tuple[int, SymbolRow]]]:
         """Every definition by name: (file id, symbol)."""
-        if self._definitions is None:
-            self._definitions = {}
+        if self.snapshot.definitions is None:
+            definitions: dict[str, list[tuple[int, SymbolRow]]] = {}
             for file_id, syms in self.symbols.by_file.items():
                 for sym in syms:
-                    self._definitions.setdefault(sym.name, []).append((file_id, sym))
-        return self._definitions
+                    definitions.setdefault(sym.name, []).append((file_id, sym))
+            self.snapshot.definitions = definitions
+        return self.snapshot.definitions
 
     def code(self, info: IndexedFile, start: int, end: int) -> str:
         lines = self.texts.lines(info.id)[start - 1 : end]
@@ -417,7 +437,9 @@ def assemble_context(store: Store, root: Path, folder: Path, query: str, budget:
                      minified_line_length: int = 1000,
                      line_numbers: bool = True,
                      question_only: bool = False,
-                     counter: TokenCounter | None = None) -> Context:
+                     pinned: Sequence[tuple[str, int, int]] = (),
+                     counter: TokenCounter | None = None,
+                     snapshot: IndexSnapshot | None = None) -> Context:
     """The context for ``query`` within ``budget`` tokens (see the module docstring).
 
     ``ranked`` are the retrieval results (chunk id, symbol id, score), best first;
@@ -430,11 +452,11 @@ def assemble_context(store: Store, root: Path, folder: Path, query: str, budget:
     if budget < MIN_BUDGET:
         raise QueryError(f"a context budget of {budget} tokens is too small; use at least {MIN_BUDGET}")
     counter = counter or token_counter()
-    asm = _Assembler(store, root, folder, minified_line_length, fmt, counter, line_numbers)
+    asm = _Assembler(store, root, folder, minified_line_length, fmt, counter, line_numbers, snapshot)
     r = asm.renderer
     name = root.name or "repository"
     if question_only:
-        return _follow_up(asm, query, budget, ranked, held_files, exclude)
+        return _follow_up(asm, query, budget, ranked, held_files, exclude, pinned)
     head = [asm.overview()]
     wrapper_cost = counter.count(r.wrap("", {"name": name})) + 4
     used = wrapper_cost + counter.count(head[0])
@@ -442,9 +464,11 @@ def assemble_context(store: Store, root: Path, folder: Path, query: str, budget:
     tree = asm.tree(max(tree_budget, 0)) if tree_budget > 0 else ""
 
     # whole project when it fits (the file tree is then always shown in full)
-    full_tree = r.section("File tree", r.quote(_tree_text(sorted(asm.texts.by_path), 10_000)))
     pointer_reserve = 40 * POINTERS if query else 0
-    whole = asm.whole_project(budget - pointer_reserve, used + counter.count(full_tree))
+    whole = None
+    if sum(f.size for f in asm.texts.files.values()) <= budget * 8:  # else it cannot fit
+        full_tree = r.section("File tree", r.quote(_tree_text(sorted(asm.texts.by_path), 10_000)))
+        whole = asm.whole_project(budget - pointer_reserve, used + counter.count(full_tree))
     items: list[ContextItem] = []
     mode = "whole-project" if whole else "graded"
     held_ids = [asm.texts.by_path[p].id for p in held_files if p in asm.texts.by_path]
@@ -503,7 +527,8 @@ def assemble_context(store: Store, root: Path, folder: Path, query: str, budget:
         for path, s, e in exclude:
             if path in asm.texts.by_path:
                 spans.setdefault(asm.texts.by_path[path].id, []).append((s, e))
-        blocks = _fit(asm, asm.question_blocks(ranked, ranking, spans), budget - used - 30)
+        blocks = _fit(asm, _pinned_blocks(asm, pinned) + asm.question_blocks(ranked, ranking, spans),
+                      budget - used - 30)
     while True:
         body = "".join(b.text for b in _ordered(blocks))
         section = r.section("Code relevant to the question", body) if body else ""
@@ -529,9 +554,22 @@ def assemble_context(store: Store, root: Path, folder: Path, query: str, budget:
     return Context(query, budget, tokens, mode, tuple(items + q_items), text, fmt)
 
 
+def _pinned_blocks(asm: _Assembler, pinned: Sequence[tuple[str, int, int]]) -> list[_Block]:
+    """The user's pinned ranges: first in line, in full (skeletons when they cannot fit)."""
+    out = []
+    for i, (path, start, end) in enumerate(pinned):
+        info = asm.texts.by_path.get(path)
+        if info is not None:
+            last = max(1, info.lines)
+            out.append(_Block(info.id, max(1, start), min(end, last) if end else last, "full",
+                              1e6 - i, "pinned"))
+    return out
+
+
 def _follow_up(asm: _Assembler, query: str, budget: int,
                ranked: Sequence[tuple[int, int | None, float]], held_files: Sequence[str],
-               exclude: Sequence[tuple[str, int, int]]) -> Context:
+               exclude: Sequence[tuple[str, int, int]],
+               pinned: Sequence[tuple[str, int, int]] = ()) -> Context:
     """The question's part alone: code not sent before, then pointers to the relevant places."""
     counter, r = asm.counter, asm.renderer
     personal: dict[int, float] = {}
@@ -545,7 +583,8 @@ def _follow_up(asm: _Assembler, query: str, budget: int,
             spans.setdefault(asm.texts.by_path[path].id, []).append((s, e))
     pointers = _pointers(asm, ranked)
     room = budget - counter.count(pointers) - 20
-    blocks = _fit(asm, asm.question_blocks(ranked, ranking, spans), room) if room > 0 else []
+    candidates = [b for b in _pinned_blocks(asm, pinned) if not _covered(b, spans)]
+    blocks = _fit(asm, candidates + asm.question_blocks(ranked, ranking, spans), room) if room > 0 else []
     while True:
         body = "".join(b.text for b in _ordered(blocks))
         text = (r.section("More code relevant to the question", body) if body else "") + pointers
@@ -601,6 +640,8 @@ def _fit(asm: _Assembler, candidates: list[_Block], budget: int) -> list[_Block]
             cand.tokens = -1
         if not cand.text:
             continue
+        if cand.detail == "skeleton" and len(cand.text) / 6 > max(400, budget // 10):
+            continue  # a huge outline says little per token
         if cand.tokens < 0:
             cand.tokens = _count_if_it_may_fit(asm, cand.text, budget - spent)
         if spent + cand.tokens > budget and cand.detail == "full":
@@ -658,13 +699,13 @@ def _pointers(asm: _Assembler, ranked: Sequence[tuple[int, int | None, float]]) 
 
 def render_map(store: Store, root: Path, folder: Path, budget: int, *, query: str = "",
                ranked: Sequence[tuple[int, int | None, float]] = (), held_files: Sequence[str] = (),
-               counter: TokenCounter | None = None) -> Context:
+               counter: TokenCounter | None = None, snapshot: IndexSnapshot | None = None) -> Context:
     """The repository map alone: the best-ranked definitions as an outline within ``budget``,
     personalised on the query's names, retrieved hits and held files when given."""
     counter = counter or token_counter()
     if budget < 64:
         raise QueryError(f"a map budget of {budget} tokens is too small; use at least 64")
-    asm = _Assembler(store, root, folder, 1000, "markdown", counter, True)
+    asm = _Assembler(store, root, folder, 1000, "markdown", counter, True, snapshot)
     personal: dict[int, float] = {}
     for chunk_id, _s, score in ranked[:20]:
         row = store.rows("SELECT file_id FROM chunks WHERE id=?", (chunk_id,)).fetchone()

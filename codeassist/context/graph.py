@@ -168,12 +168,12 @@ def index_generation(store: Store) -> str:
 _CACHE_NAME = "graph-cache.pickle"
 
 
-def load_graph(store: Store, folder: Path) -> ReferenceGraph:
+def load_graph(store: Store, folder: Path, generation: str | None = None) -> ReferenceGraph:
     """The graph for the index in ``folder``, from its cache file when the index is unchanged."""
     import os
     import pickle
 
-    generation = index_generation(store)
+    generation = generation or index_generation(store)
     cache = folder / _CACHE_NAME
     try:
         with open(cache, "rb") as fh:
