@@ -291,6 +291,15 @@ def generated_python_files(n: int, functions: int = 20) -> dict[str, str]:
     return files
 
 
+@pytest.fixture
+def server():
+    """The local OpenAI-compatible backend (tests/openai_server.py) on a free loopback port."""
+    from .openai_server import LocalOpenAIServer
+
+    with LocalOpenAIServer() as srv:
+        yield srv
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -20,13 +20,7 @@ from codeassist.errors import (
 from codeassist.llm.events import Content, Notice, Reasoning
 
 from .conftest import MULTI_LANGUAGE_FILES, generated_python_files, run_cli
-from .openai_server import LocalOpenAIServer, Reply
-
-
-@pytest.fixture
-def server():
-    with LocalOpenAIServer() as srv:
-        yield srv
+from .openai_server import Reply
 
 
 def _project(root, server, **settings):

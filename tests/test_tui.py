@@ -18,7 +18,7 @@ from codeassist.tui.screens import CodeViewer, ContextInspector, ModelPicker
 from codeassist.tui.widgets import ChatView, HistoryInput, Sidebar, TurnView
 
 from .conftest import MULTI_LANGUAGE_FILES, generated_python_files, write_files
-from .openai_server import LocalOpenAIServer, Reply
+from .openai_server import Reply
 
 @pytest.fixture
 def anyio_backend():
@@ -26,12 +26,6 @@ def anyio_backend():
 
 
 ANSWER = "Retries run in `RetryPolicy.run` (payments/retry.py:20-26); gone.py:3 does not exist."
-
-
-@pytest.fixture
-def server():
-    with LocalOpenAIServer() as srv:
-        yield srv
 
 
 def _app(root, server, **settings):

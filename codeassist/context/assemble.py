@@ -220,7 +220,6 @@ class _Assembler:
         """The best-ranked definitions as an outline grouped by file, within ``budget``."""
         if budget <= 0:
             return "", []
-        ranked = sorted(ranking.definition_rank.items(), key=lambda kv: (-kv[1], kv[0]))
         chosen: dict[int, list[SymbolRow]] = {}
         shown: dict[int, set[int]] = {}
         file_score: dict[int, float] = {}

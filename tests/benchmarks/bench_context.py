@@ -21,7 +21,6 @@ import argparse
 import os
 import statistics
 import time
-from pathlib import Path
 
 QUESTIONS = [
     "How is the project structured and what are its main entry points?",
