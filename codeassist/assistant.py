@@ -186,6 +186,9 @@ class Chat:
         budget = self.budget
         notices: list[str] = []
         turn = self.prepare(question, budget=budget)
+        for warning in turn.context.warnings:
+            notices.append(warning)
+            yield Notice(warning, "warning")
         if turn.redactions:
             message = (f"redacted {sum(turn.redactions.values())} credential(s) "
                        f"({', '.join(sorted(turn.redactions))}) before sending")

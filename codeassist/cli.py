@@ -216,6 +216,8 @@ def _cmd_context(args: argparse.Namespace) -> int:
         _print_json(ctx.to_dict())
     else:
         sys.stdout.write(ctx.text)
+    for warning in ctx.warnings:
+        print(f"codeassist: warning: {warning}", file=sys.stderr)
     print(f"codeassist: {ctx.tokens:,} of {ctx.budget:,} tokens, {ctx.mode}, {len(ctx.items)} items",
           file=sys.stderr)
     return 0
@@ -274,7 +276,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
                 out.write(event.text)
                 out.flush()
             elif isinstance(event, Notice):
-                print(f"\ncodeassist: {event.message}", file=err)
+                label = "warning: " if event.kind == "warning" else ""
+                print(f"\ncodeassist: {label}{event.message}", file=err)
             elif isinstance(event, Restart) and not args.json:
                 out.write("\n\n[answer discarded: asking again]\n\n")
             elif isinstance(event, AnswerReady):

@@ -113,9 +113,12 @@ class Context:
     items: tuple[ContextItem, ...]
     text: str
     format: str = "markdown"
+    #: things the user should know about the material, e.g. invisible characters made visible
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return {
+            "warnings": list(self.warnings),
             "query": self.query,
             "budget": self.budget,
             "tokens": self.tokens,

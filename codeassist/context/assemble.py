@@ -374,6 +374,20 @@ class _Assembler:
             out.append(_Block(f_id, s_line, e_line, detail, score * (1 - 0.03 * i), qualname))
         return out
 
+    def warnings(self, items: Iterable[ContextItem]) -> tuple[str, ...]:
+        """Invisible characters (made visible) inside the code that was included in full."""
+        out = []
+        for item in items:
+            if item.path in self.texts.invisible_names:
+                out.append(f"the file name {item.path} holds invisible Unicode characters (shown as ⟨U+XXXX⟩)")
+            lines = [n for n in self.texts.invisible.get(item.path, ()) if item.start_line <= n <= item.end_line]
+            if item.detail == "full" and lines:
+                shown = ", ".join(str(n) for n in lines[:5]) + (" …" if len(lines) > 5 else "")
+                out.append(f"invisible Unicode characters (shown as ⟨U+XXXX⟩) in {item.path} "
+                           f"line(s) {shown}: text that reads differently than it looks, possibly "
+                           "hidden instructions")
+        return tuple(dict.fromkeys(out))
+
     def estimate(self, block: _Block) -> int:
         """A quick guess of a full block's tokens (about 3.5 characters a token for code)."""
         lines = self.texts.lines(block.file_id)[block.start - 1 : block.end]
@@ -495,7 +509,7 @@ def assemble_context(store: Store, root: Path, folder: Path, query: str, budget:
             text = r.wrap("".join(head), {"name": name})
             tokens = counter.count(text)
         if tokens <= budget:
-            return Context(query, budget, tokens, mode, tuple(items), text, fmt)
+            return Context(query, budget, tokens, mode, tuple(items), text, fmt, asm.warnings(items))
         mode, items, head = "graded", [], [asm.overview()]
 
     head.append(tree)
@@ -550,7 +564,8 @@ def assemble_context(store: Store, root: Path, folder: Path, query: str, budget:
                              "overview; use a larger budget")
     q_items = [ContextItem(asm.texts.files[b.file_id].path, b.start, b.end, b.detail, b.tokens)
                for b in _ordered(blocks)]
-    return Context(query, budget, tokens, mode, tuple(items + q_items), text, fmt)
+    return Context(query, budget, tokens, mode, tuple(items + q_items), text, fmt,
+                   asm.warnings(items + q_items))
 
 
 def _pinned_blocks(asm: _Assembler, pinned: Sequence[tuple[str, int, int]]) -> list[_Block]:
@@ -596,7 +611,7 @@ def _follow_up(asm: _Assembler, query: str, budget: int,
             pointers = ""
     items = tuple(ContextItem(asm.texts.files[b.file_id].path, b.start, b.end, b.detail, b.tokens)
                   for b in _ordered(blocks))
-    return Context(query, budget, tokens, "follow-up", items, text, asm.fmt)
+    return Context(query, budget, tokens, "follow-up", items, text, asm.fmt, asm.warnings(items))
 
 
 def _fit(asm: _Assembler, candidates: list[_Block], budget: int) -> list[_Block]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..index.store import Store
+from ..invisible import reveal
 
 __all__ = ["SymbolRow", "FileSymbols", "load_symbols", "outline_lines", "skeleton_lines"]
 
@@ -73,7 +74,7 @@ def load_symbols(store: Store, file_ids: list[int] | None = None) -> FileSymbols
 
 
 def outline_line(sym: SymbolRow, depth: int) -> str:
-    signature = sym.signature.strip() or f"{sym.kind} {sym.name}"
+    signature = reveal(sym.signature.strip() or f"{sym.kind} {sym.name}")[0]
     return f"{sym.start_line}\t{_INDENT * depth}{signature}"
 
 
@@ -106,7 +107,7 @@ def skeleton_lines(symbols: FileSymbols, file_id: int, language: str | None,
         if sym.end_line > sym.start_line:
             line += f"  … (to line {sym.end_line})"
         out.append(line)
-        doc = sym.doc.strip().split("\n", 1)[0].strip()
+        doc = reveal(sym.doc.strip().split("\n", 1)[0].strip())[0]
         if doc:
             out.append(f"\t{_INDENT * (depth + 1)}{prefix} {doc}{(' ' + suffix) if suffix else ''}")
     return out

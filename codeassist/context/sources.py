@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..index.store import Store
+from ..invisible import INVISIBLE, reveal
 from ..reader import read_text
 
 __all__ = ["IndexedFile", "FileTexts"]
@@ -35,12 +36,20 @@ class FileTexts:
         self._minified = minified_line_length
         self._texts: dict[int, list[str]] = {}
         self.stale: set[str] = set()  # files whose disk copy no longer matches the index
-        self.files: dict[int, IndexedFile] = {
-            row[0]: IndexedFile(*row)
-            for row in store.rows(
-                "SELECT id, path, language, lines, size, hash FROM files WHERE skip IS NULL ORDER BY path"
-            )
-        }
+        #: path -> lines (1-based) where invisible characters were made visible
+        self.invisible: dict[str, list[int]] = {}
+        #: file names that held invisible characters (shown with visible markers)
+        self.invisible_names: set[str] = set()
+        self._disk_path: dict[int, str] = {}
+        self.files: dict[int, IndexedFile] = {}
+        for row in store.rows(
+            "SELECT id, path, language, lines, size, hash FROM files WHERE skip IS NULL ORDER BY path"
+        ):
+            shown, hidden = reveal(row[1])
+            if hidden:
+                self.invisible_names.add(shown)
+            self._disk_path[row[0]] = row[1]
+            self.files[row[0]] = IndexedFile(row[0], shown, *row[2:])
         self.by_path = {f.path: f for f in self.files.values()}
 
     def lines(self, file_id: int) -> list[str]:
@@ -49,7 +58,7 @@ class FileTexts:
         if cached is not None:
             return cached
         info = self.files[file_id]
-        result = read_text(str(self._root / info.path), self._minified)
+        result = read_text(str(self._root / self._disk_path[file_id]), self._minified)
         if result.data is not None and result.digest == info.hash:
             lines = result.data.decode("utf-8").replace("\r\n", "\n").split("\n")
             if lines and lines[-1] == "":
@@ -57,6 +66,10 @@ class FileTexts:
         else:
             self.stale.add(info.path)
             lines = self._from_chunks(file_id, info.lines)
+        for number, line in enumerate(lines):
+            if INVISIBLE.search(line):
+                lines[number] = reveal(line)[0]
+                self.invisible.setdefault(info.path, []).append(number + 1)
         self._texts[file_id] = lines
         return lines
 

@@ -10,6 +10,7 @@ which the next run redoes.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import tempfile
 import time
@@ -278,6 +279,15 @@ def _run(tasks: list[FileTask], settings: Settings) -> Iterator[FileOutcome]:
             remaining = [t for t in remaining if t.relpath not in finished]
             if not remaining:
                 break
+            if not finished and not os.listdir(journal):
+                # no worker ever started (e.g. a script without the `if __name__ == "__main__":`
+                # guard that spawned processes need): parse here instead of failing every file
+                logging.getLogger("codeassist").warning(
+                    "parser processes could not start; parsing in this process instead")
+                processor = FileProcessor()
+                for task in remaining:
+                    yield processor(task)
+                return
             suspects = _in_progress(journal)
             if not suspects:  # died outside any file (e.g. while sending a result): isolate all
                 suspects = {t.relpath for t in remaining}

@@ -80,6 +80,7 @@ def init_worker(journal_dir: str | None = None) -> None:
     global _worker_processor, _worker_journal
     _worker_processor = FileProcessor()
     _worker_journal = os.path.join(journal_dir, str(os.getpid())) if journal_dir else None
+    _journal("")  # an empty journal says "this worker started" (and is parsing nothing yet)
 
 
 def _journal(relpath: str) -> None:

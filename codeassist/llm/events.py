@@ -28,7 +28,7 @@ class Notice:
     """Something the user should know while waiting: a retry, a shrunk context."""
 
     message: str
-    kind: str = "info"   # info | retry | shrink | truncated
+    kind: str = "info"   # info | retry | shrink | truncated | warning
 
 
 @dataclass(frozen=True)

@@ -307,7 +307,7 @@ class CodeassistApp(App[None]):
                     refresh()
                 elif isinstance(event, Notice):
                     call(turn.add_notice, event.message)
-                    if event.kind in ("retry", "shrink", "truncated"):
+                    if event.kind in ("retry", "shrink", "truncated", "warning"):
                         call(self.notify, event.message, severity="warning", timeout=6)
                 elif isinstance(event, Restart):
                     text.clear()
