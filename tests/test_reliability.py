@@ -93,14 +93,27 @@ def test_kill_9_during_embedding_and_vector_writes_never_corrupts(make_repo, tmp
     root = make_repo(generated_python_files(40, functions=10))
     env = {"CODEASSIST_EMBED": "1"}
     kills = 0
-    for delay in (0.5, 3.0, 6.0, 9.0):
+    project = codeassist.open(root, embed=True)
+
+    def embedded() -> int:
+        try:
+            return project.status(check_pending=False).embedded
+        except codeassist.CodeassistError:
+            return 0  # the index is still being created
+
+    # kill points: as the embedding stage starts (model loading), then after some more vectors
+    # have been committed (batches of embeddings and their vector upserts)
+    for more in (0, 60, 120, 180):
+        before = embedded()
         proc = subprocess.Popen([sys.executable, "-m", "codeassist", "index", str(root)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env={**os.environ, **env}, start_new_session=True)
         for line in proc.stderr:  # one progress line per phase on a non-terminal
             if "embed" in line:
                 break
-        time.sleep(delay)
+        deadline = time.monotonic() + 120
+        while more and proc.poll() is None and embedded() < before + more and time.monotonic() < deadline:
+            time.sleep(0.05)
         if proc.poll() is not None:
             break
         os.killpg(proc.pid, signal.SIGKILL)
@@ -109,11 +122,10 @@ def test_kill_9_during_embedding_and_vector_writes_never_corrupts(make_repo, tmp
         # the vector store is opened in a separate process: a damaged HNSW segment could
         # segfault rather than raise, and must not take the test runner down
         check = run_cli("search", "compute thing 3 of module 7", "--repo", str(root), "--json", env=env)
-        assert check.returncode == 0, (delay, check.returncode, check.stderr)
+        assert check.returncode == 0, (more, check.returncode, check.stderr)
     assert kills >= 2
     final = run_cli("index", str(root), "--json", "-q", env=env)
     assert final.returncode == 0, final.stderr
-    project = codeassist.open(root, embed=True)
     status = project.status()
     assert status.embedded == status.embed_units == 400
     fresh = codeassist.open(root, embed=True, home=tmp_path / "fresh-home")

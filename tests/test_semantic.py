@@ -109,15 +109,21 @@ def test_kill_9_during_embedding_then_resume(make_repo):
     root = make_repo(generated_python_files(100, functions=20))
     proc = subprocess.Popen([sys.executable, "-m", "codeassist", "index", str(root)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    deadline = time.monotonic() + 120
-    for line in proc.stderr:  # progress lines on a non-terminal: one per phase
-        if "embed" in line or time.monotonic() > deadline:
+    deadline = time.monotonic() + 180
+    project = codeassist.open(root)
+    embedded = 0
+    while time.monotonic() < deadline and proc.poll() is None:  # until some batches are committed
+        try:
+            embedded = project.status(check_pending=False).embedded
+        except codeassist.CodeassistError:
+            embedded = 0  # the index is still being created
+        if embedded >= 200:
             break
-    time.sleep(4.0)  # some batches committed, not all
+        time.sleep(0.1)
     assert proc.poll() is None, "embedding finished before it could be interrupted"
+    assert embedded >= 200
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
-    project = codeassist.open(root)
     partial = project.status()
     assert 0 < partial.embedded < partial.embed_units
     assert project.search("compute thing 3 of module 7")  # lexical + whatever vectors exist
