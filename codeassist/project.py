@@ -121,20 +121,30 @@ class Project:
             return None
         if store.rows("SELECT 1 FROM embedded LIMIT 1").fetchone() is None:
             return None
+        if self._dense_backends is not None and getattr(self._dense_backends[1], "key", None) not in (
+                None, store.meta("vector_mirror")):
+            self._dense_backends = None  # re-indexed since: open the new mirror
         if self._dense_backends is None:
             from .backends import make_query_embedder, make_vector_store
             from .errors import CodeassistError
             from .index.embedding import collection_spec
 
+            from .vectors.mirror import META_KEY, VectorMirror
+
             embedder = make_query_embedder(self.settings)
             model_id, dims, _chroma_url = stored
             if model_id != embedder.model_id:
                 return None  # the vectors come from other settings: re-index to use them
-            spec = collection_spec(self.index_dir, model_id, dims, self.settings)
-            try:
-                self._dense_backends = (embedder, make_vector_store(self.settings, self.index_dir, spec))
-            except CodeassistError:
-                return None  # vector store unavailable: words, symbols and paths still answer
+            # the numpy mirror answers without importing chromadb (0.8 s) when it is current
+            vectors = VectorMirror.open(self.index_dir / "mirror", store.meta(META_KEY)) \
+                if not self.settings.chroma_url else None
+            if vectors is None:
+                spec = collection_spec(self.index_dir, model_id, dims, self.settings)
+                try:
+                    vectors = make_vector_store(self.settings, self.index_dir, spec)
+                except CodeassistError:
+                    return None  # vector store unavailable: words, symbols and paths still answer
+            self._dense_backends = (embedder, vectors)
         embedder, vectors = self._dense_backends
 
         def dense(query: str, depth: int) -> list[int]:

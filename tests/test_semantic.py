@@ -181,3 +181,47 @@ def test_search_falls_back_when_vectors_do_not_match_the_settings(multi_repo, ch
     host, port = chroma_server
     elsewhere = codeassist.open(multi_repo, chroma_url=f"{host}:{port}")
     assert all("dense" not in h.sources for h in elsewhere.search("RetryPolicy backoff", k=5))
+
+
+def test_query_mirror_answers_without_chromadb_and_matches_it(multi_repo):
+    from codeassist.vectors.mirror import META_KEY, VectorMirror
+
+    project = codeassist.open(multi_repo)
+    project.index()
+    store = Store.open(project.index_dir)
+    try:
+        key = store.meta(META_KEY)
+    finally:
+        store.close()
+    mirror = VectorMirror.open(project.index_dir / "mirror", key)
+    assert mirror is not None
+    # the same nearest neighbours as the vector store itself
+    from codeassist.backends import make_vector_store
+    from codeassist.index.embedding import collection_spec
+
+    embedder = make_query_embedder(project.settings)
+    spec = collection_spec(project.index_dir, embedder.model_id, embedder.dimensions, project.settings)
+    chroma = make_vector_store(project.settings, project.index_dir, spec)
+    for question in ("how long to wait between attempts", "render the basket total", "display name"):
+        q = embedder.embed_query(question)
+        assert [i for i, _ in mirror.query(q, 5)] == [i for i, _ in chroma.query(q, 5)]
+    # a fresh process answers dense queries without importing chromadb
+    script = (
+        "import sys, codeassist\n"
+        f"hits = codeassist.open({str(multi_repo)!r}).search('how long to wait between attempts', k=5)\n"
+        "print(any('dense' in h.sources for h in hits), 'chromadb' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["True", "False"], out.stderr
+    # an edit re-embeds, writes a new mirror, and a long-lived Project picks it up
+    (multi_repo / "payments" / "fees.py").write_text(
+        "def interchange_fee(amount):\n    \"\"\"Card network fee charged on each payment.\"\"\"\n"
+        "    return amount * 0.002\n")
+    project.index()
+    store = Store.open(project.index_dir)
+    try:
+        assert store.meta(META_KEY) not in (None, key)
+    finally:
+        store.close()
+    hits = project.search("card network fee for a payment", k=5, sources={"dense"})
+    assert hits and hits[0].symbol == "payments.fees.interchange_fee"

@@ -24,6 +24,7 @@ from ..config import Settings
 from ..parsing.extract import EXTRACTOR_VERSION
 from ..parsing.terms import split_identifier
 from ..vectors.base import CollectionSpec
+from ..vectors.mirror import META_KEY, mirror_key, write_mirror
 from ..walker import is_test_path
 from .store import Store
 
@@ -107,6 +108,17 @@ def stored_spec(store: Store) -> tuple[str, int, str] | None:
     return model_id, int(dims), chroma_url
 
 
+def _refresh_mirror(store: Store, index_dir: Path, vectors: object, spec_key: str) -> None:
+    """Write the numpy query mirror of the vectors the index holds, then record its key."""
+    ids = [r[0] for r in store.rows("SELECT vector_id FROM embedded ORDER BY vector_id")]
+    if not ids:
+        return
+    matrix = vectors.vectors(ids)  # type: ignore[attr-defined]
+    key = mirror_key(spec_key, ids)
+    write_mirror(index_dir / "mirror", ids, matrix, key)
+    store.set_meta(META_KEY, key)
+
+
 def run_embedding(
     store: Store,
     index_dir: Path,
@@ -127,7 +139,12 @@ def run_embedding(
     same_model = stored is not None and stored[0] == embedder.model_id
     clean = store.meta("vectors_dirty") != "1" and store.meta("embedding_complete") == "1"
     if not units and same_model and clean and stored is not None and stored[2] == settings.chroma_url:
-        # nothing to do: no model is loaded, the vector store is not opened
+        # nothing to do: no model is loaded, the vector store is not opened (unless the query
+        # mirror is missing, e.g. the index was written by an older version)
+        if not settings.chroma_url and store.meta(META_KEY) is None and stats.units:
+            spec = collection_spec(index_dir, stored[0], stored[1], settings)
+            _refresh_mirror(store, index_dir, make_vector_store(settings, index_dir, spec),
+                            _spec_key(spec, settings))
         stats.seconds = time.perf_counter() - started
         report("embed", stats.units, stats.units)
         return stats
@@ -142,6 +159,7 @@ def run_embedding(
         store.conn.execute("DELETE FROM embedded")
         store.commit()
     vectors = make_vector_store(settings, index_dir, spec, reset_on_mismatch=True)
+    store.conn.execute("DELETE FROM meta WHERE key=?", (META_KEY,))  # vectors change from here on
     store.set_meta("vector_spec", spec_key)
     store.set_meta("embedding_complete", "0")
     prepare_query_embedder(settings, embedder)
@@ -181,6 +199,8 @@ def run_embedding(
         stats.embedded += len(batch)
         report("embed", done_before + stats.embedded, stats.units)
     store.set_meta("embedding_complete", "1")
+    if not settings.chroma_url:
+        _refresh_mirror(store, index_dir, vectors, spec_key)
     stats.computed = getattr(embedder, "computed", stats.embedded)
     stats.seconds = time.perf_counter() - started
     return stats

@@ -114,3 +114,19 @@ class ChromaVectorStore:
 
     def count(self) -> int:
         return int(self.collection.count())
+
+    def vectors(self, ids: Sequence[str]) -> np.ndarray:
+        import numpy as np
+
+        found: dict[str, Any] = {}
+        for start in range(0, len(ids), 5_000):
+            part = list(ids[start : start + 5_000])
+            try:
+                got = self.collection.get(ids=part, include=["embeddings"])
+            except Exception as exc:  # noqa: BLE001 - chromadb raises several kinds
+                raise VectorStoreError(f"cannot read vectors from {self.collection.name!r}: {exc}") from None
+            found.update(zip(got["ids"], got["embeddings"]))
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise VectorStoreError(f"{len(missing)} vector(s) missing from {self.collection.name!r}")
+        return np.asarray([found[i] for i in ids], dtype=np.float32).reshape(len(ids), -1)
