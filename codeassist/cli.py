@@ -338,6 +338,10 @@ def _cmd_config(args: argparse.Namespace) -> int:
 
 
 def _cmd_tui(args: argparse.Namespace) -> int:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print("codeassist: error: the terminal UI needs a terminal; for scripts use `codeassist ask`, "
+              "`codeassist search` or `codeassist --help`", file=sys.stderr)
+        return 2
     from .tui import make_app
 
     app = make_app(args.path, index_on_start=args.index, backend=args.backend, model=args.model,

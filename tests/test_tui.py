@@ -281,3 +281,12 @@ def test_the_installed_command_in_tmux(multi_repo, server, tmp_path):
         assert subprocess.run(["tmux", "has-session", "-t", session], capture_output=True).returncode != 0
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+def test_without_a_terminal_the_ui_says_what_to_use_instead(multi_repo):
+    from .conftest import run_cli
+
+    for args in ((), (str(multi_repo),), ("tui", str(multi_repo))):
+        result = run_cli(*args)
+        assert result.returncode == 2, args
+        assert result.stderr.count("\n") == 1 and "needs a terminal" in result.stderr

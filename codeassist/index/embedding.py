@@ -24,7 +24,7 @@ from ..config import Settings
 from ..parsing.extract import EXTRACTOR_VERSION
 from ..parsing.terms import split_identifier
 from ..vectors.base import CollectionSpec
-from ..vectors.mirror import META_KEY, mirror_key, write_mirror
+from ..vectors.mirror import META_KEY, VectorMirror, mirror_key, write_mirror
 from ..walker import is_test_path
 from .store import Store
 
@@ -108,12 +108,34 @@ def stored_spec(store: Store) -> tuple[str, int, str] | None:
     return model_id, int(dims), chroma_url
 
 
-def _refresh_mirror(store: Store, index_dir: Path, vectors: object, spec_key: str) -> None:
-    """Write the numpy query mirror of the vectors the index holds, then record its key."""
+def _refresh_mirror(store: Store, index_dir: Path, vectors: object, spec_key: str,
+                    old: VectorMirror | None = None, fresh: dict[str, object] | None = None) -> None:
+    """Write the numpy query mirror of the vectors the index holds, then record its key.
+
+    Rows come from this run's new vectors (``fresh``), then the previous mirror (``old``), and
+    only the rest are read back from the vector store (all of them the first time)."""
+    import numpy as np
+
     ids = [r[0] for r in store.rows("SELECT vector_id FROM embedded ORDER BY vector_id")]
     if not ids:
         return
-    matrix = vectors.vectors(ids)  # type: ignore[attr-defined]
+    fresh = fresh or {}
+    old_rows = old.rows() if old is not None else {}
+    missing = [i for i in ids if i not in fresh and i not in old_rows]
+    fetched = dict(zip(missing, vectors.vectors(missing))) if missing else {}  # type: ignore[attr-defined]
+    sample = next(iter(fresh.values()), None)
+    if sample is None:
+        sample = next(iter(fetched.values()), None)
+    if sample is None:
+        sample = old.row(0)  # type: ignore[union-attr]  # every id came from the old mirror
+    matrix = np.empty((len(ids), len(sample)), dtype=np.float32)  # type: ignore[arg-type]
+    for n, vector_id in enumerate(ids):
+        if vector_id in fresh:
+            matrix[n] = fresh[vector_id]
+        elif vector_id in old_rows:
+            matrix[n] = old.row(old_rows[vector_id])  # type: ignore[union-attr]
+        else:
+            matrix[n] = fetched[vector_id]
     key = mirror_key(spec_key, ids)
     write_mirror(index_dir / "mirror", ids, matrix, key)
     store.set_meta(META_KEY, key)
@@ -159,6 +181,8 @@ def run_embedding(
         store.conn.execute("DELETE FROM embedded")
         store.commit()
     vectors = make_vector_store(settings, index_dir, spec, reset_on_mismatch=True)
+    old_mirror = VectorMirror.open(index_dir / "mirror", store.meta(META_KEY)) if previous == spec_key else None
+    fresh: dict[str, object] = {}
     store.conn.execute("DELETE FROM meta WHERE key=?", (META_KEY,))  # vectors change from here on
     store.set_meta("vector_spec", spec_key)
     store.set_meta("embedding_complete", "0")
@@ -190,6 +214,7 @@ def run_embedding(
         matrix = embedder.embed_documents(texts)
         ids = [f"{text_key(embedder.model_id, t)[:16]}-{row[0]}" for t, row in zip(texts, batch)]
         vectors.upsert(ids, matrix, [{"path": row[1]} for row in batch])
+        fresh.update(zip(ids, matrix))
         store.begin()
         store.conn.executemany(
             "INSERT OR REPLACE INTO embedded(symbol_id, vector_id) VALUES(?, ?)",
@@ -200,7 +225,7 @@ def run_embedding(
         report("embed", done_before + stats.embedded, stats.units)
     store.set_meta("embedding_complete", "1")
     if not settings.chroma_url:
-        _refresh_mirror(store, index_dir, vectors, spec_key)
+        _refresh_mirror(store, index_dir, vectors, spec_key, old_mirror, fresh)
     stats.computed = getattr(embedder, "computed", stats.embedded)
     stats.seconds = time.perf_counter() - started
     return stats

@@ -75,6 +75,13 @@ class VectorMirror:
             return None
         return cls(ids, matrix, expected_key)
 
+    def rows(self) -> dict[str, int]:
+        """Row of each id in the matrix."""
+        return {vector_id: i for i, vector_id in enumerate(self._ids)}
+
+    def row(self, i: int) -> np.ndarray:
+        return self._matrix[i]
+
     def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         import numpy as np
 
