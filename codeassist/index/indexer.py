@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -206,7 +205,7 @@ def _update(store: Store, root: Path, settings: Settings, report: ProgressCallba
     in_txn = False
     done = 0
     try:
-        for outcome in _run(tasks, settings):
+        for outcome in _run(tasks, settings, store.path.parent / "parse-journal"):
             if not in_txn:
                 store.begin()
                 in_txn = True
@@ -253,7 +252,7 @@ def _apply(store: Store, outcome: FileOutcome, known: dict, stats: IndexStats) -
         store.add_parsed(outcome.relpath, outcome.size, outcome.mtime_ns, outcome.digest or "", outcome.parsed)
 
 
-def _run(tasks: list[FileTask], settings: Settings) -> Iterator[FileOutcome]:
+def _run(tasks: list[FileTask], settings: Settings, journal_dir: Path) -> Iterator[FileOutcome]:
     """Process tasks, in worker processes when there are many.
 
     Work goes out in small batches with a bounded number in flight, so memory stays flat on
@@ -270,31 +269,34 @@ def _run(tasks: list[FileTask], settings: Settings) -> Iterator[FileOutcome]:
         return
     # big files first so that no worker is left with a huge file at the end
     remaining = sorted(tasks, key=lambda t: -t.size)
-    with tempfile.TemporaryDirectory(prefix="codeassist-journal-") as journal:
-        while remaining:
-            finished: set[str] = set()
-            for outcome in _run_pool(remaining, workers, journal):
-                finished.add(outcome.relpath)
-                yield outcome
-            remaining = [t for t in remaining if t.relpath not in finished]
-            if not remaining:
-                break
-            if not finished and not os.listdir(journal):
-                # no worker ever started (e.g. a script without the `if __name__ == "__main__":`
-                # guard that spawned processes need): parse here instead of failing every file
-                logging.getLogger("codeassist").warning(
-                    "parser processes could not start; parsing in this process instead")
-                processor = FileProcessor()
-                for task in remaining:
-                    yield processor(task)
-                return
-            suspects = _in_progress(journal)
-            if not suspects:  # died outside any file (e.g. while sending a result): isolate all
-                suspects = {t.relpath for t in remaining}
+    # the journal lives in the index folder (we hold its writer lock), so a killed run leaves
+    # nothing behind in /tmp; leftovers are cleared by the next run
+    journal_dir.mkdir(parents=True, exist_ok=True)
+    journal = str(journal_dir)
+    while remaining:
+        finished: set[str] = set()
+        for outcome in _run_pool(remaining, workers, journal):
+            finished.add(outcome.relpath)
+            yield outcome
+        remaining = [t for t in remaining if t.relpath not in finished]
+        if not remaining:
+            break
+        if not finished and not os.listdir(journal):
+            # no worker ever started (e.g. a script without the `if __name__ == "__main__":`
+            # guard that spawned processes need): parse here instead of failing every file
+            logging.getLogger("codeassist").warning(
+                "parser processes could not start; parsing in this process instead")
+            processor = FileProcessor()
             for task in remaining:
-                if task.relpath in suspects:
-                    yield _isolated(task)
-            remaining = [t for t in remaining if t.relpath not in suspects]
+                yield processor(task)
+            return
+        suspects = _in_progress(journal)
+        if not suspects:  # died outside any file (e.g. while sending a result): isolate all
+            suspects = {t.relpath for t in remaining}
+        for task in remaining:
+            if task.relpath in suspects:
+                yield _isolated(task)
+        remaining = [t for t in remaining if t.relpath not in suspects]
 
 
 _BATCH = 4
