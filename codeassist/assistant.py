@@ -127,6 +127,11 @@ class Chat:
         return sum(1 for m in self._history if m["role"] == "assistant")
 
     # ------------------------------------------------------------------ building requests
+    def answer_tokens(self) -> int:
+        """Tokens reserved for the answer: the setting, but never more than a quarter of the
+        window (an 8k local model cannot reserve 8k for the answer)."""
+        return max(256, min(self.project.settings.answer_tokens, self._window() // 4))
+
     def _window(self) -> int:
         if self.backend is not None:
             return self.backend.context_window()
@@ -146,7 +151,7 @@ class Chat:
             history = [{"role": "system", "content": system}]
         spent = sum(count(m["content"]) + 4 for m in history) + count(question) + _TEMPLATE_OVERHEAD
         window = self._window()
-        available = int(window * 0.95) - settings.answer_tokens - spent
+        available = int(window * 0.95) - self.answer_tokens() - spent
         follow_up = len(history) > 1
         if follow_up and available < MIN_BUDGET * 2:
             # the conversation outgrew the window: start over with a fresh context
@@ -169,9 +174,11 @@ class Chat:
             cleaned = redact(user)
             user, redactions = cleaned.text, cleaned.found
         messages = [*history, {"role": "user", "content": user}]
-        # the context was counted when it was assembled: count only the rest of the message
-        tokens = sum(count(m["content"]) + 4 for m in history) + 4 + ctx.tokens + self._counter.count(
-            user.replace(ctx.text, "", 1))
+        if redactions:  # the context text changed: count the message as it will be sent
+            user_tokens = self._counter.count(user)
+        else:  # the context was counted when it was assembled: count only the rest
+            user_tokens = ctx.tokens + self._counter.count(user.replace(ctx.text, "", 1))
+        tokens = sum(count(m["content"]) + 4 for m in history) + 4 + user_tokens
         return PreparedTurn(messages, ctx, tokens, redactions)
 
     # ------------------------------------------------------------------ asking
@@ -200,7 +207,7 @@ class Chat:
             thinking: list[str] = []
             finished: Finished | None = None
             try:
-                for event in self.backend.stream(turn.messages, max_tokens=self.project.settings.answer_tokens,
+                for event in self.backend.stream(turn.messages, max_tokens=self.answer_tokens(),
                                                  deadline=deadline):
                     if isinstance(event, Content):
                         text.append(event.text)
@@ -231,7 +238,7 @@ class Chat:
                     and attempt < _MAX_SHRINKS):
                 # Ollama-style silent truncation: the server read only part of the prompt
                 if self.backend is not None:
-                    self.backend._window = reported + self.project.settings.answer_tokens  # noqa: SLF001
+                    self.backend._window = reported + self.answer_tokens()  # noqa: SLF001
                 budget = max(MIN_BUDGET, int(turn.context.tokens * reported / turn.prompt_tokens * 0.8))
                 message = (f"the server read only {reported:,} of about {turn.prompt_tokens:,} prompt tokens "
                            f"(it truncates silently beyond its context size); asking again with a "

@@ -12,7 +12,7 @@ __all__ = ["Citation", "find_citations", "verify_citations", "link_citations"]
 # path:12, path:12-40, path:12–40, path#L12-L40, optionally in backticks; a path has a / or an
 # extension
 _CITATION = re.compile(
-    r"(?<![\w.@+/:-])(?P<path>(?:[\w.@+-]+/)*[\w@+-][\w.@+-]*\.[A-Za-z0-9]{0,9}[A-Za-z][A-Za-z0-9]{0,9}"
+    r"(?<![\w.@+/:-])(?P<path>(?:[\w.@+-]+/)*\.?[\w@+-][\w.@+-]*\.[A-Za-z0-9]{0,9}[A-Za-z][A-Za-z0-9]{0,9}"
     r"|(?:[\w.@+-]+/)+[\w.@+-]+)"
     r"(?::|#L)(?P<start>\d{1,7})(?:\s?[-–]\s?L?(?P<end>\d{1,7}))?(?![\d])"
 )
@@ -40,7 +40,7 @@ def find_citations(text: str) -> list[tuple[str, int, int]]:
     """(path, start, end) of each distinct citation, in order of appearance."""
     seen: dict[tuple[str, int, int], None] = {}
     for m in _CITATION.finditer(text):
-        path = m.group("path").lstrip("./")
+        path = m.group("path").removeprefix("./")
         start = int(m.group("start"))
         end = int(m.group("end") or start)
         seen.setdefault((path, start, end), None)
@@ -79,7 +79,7 @@ def link_citations(text: str, citations: list[Citation] | tuple[Citation, ...]) 
         inner = _CITATION.search(raw)
         if inner is None:
             return m.group(0)
-        path = inner.group("path").lstrip("./")
+        path = inner.group("path").removeprefix("./")
         start = int(inner.group("start"))
         end = int(inner.group("end") or start)
         c = checked.get((path, start, end)) or next(

@@ -15,8 +15,12 @@ from dataclasses import dataclass
 __all__ = ["Redaction", "redact"]
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    # a whole key block, or (when the context cut it off) the BEGIN line and the base64 lines
+    # that follow it, with or without the context's line-number prefixes
     ("private-key", re.compile(
-        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+        r"(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+        r"|(?:\n[ \t]*(?:\d+\t)?[A-Za-z0-9+/=:,\- ]*(?=\n|$))*)")),
     ("aws-access-key", re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b")),
     ("github-token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b")),
     ("gitlab-token", re.compile(r"\bglpat-[A-Za-z0-9_\-]{20,}\b")),
@@ -28,16 +32,14 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("jwt", re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\b")),
     ("url-password", re.compile(r"(?<=://)[^/\s:@]{1,64}:[^/\s@]{3,128}(?=@)")),
 ]
-# name = "value" / name: value / NAME=value for credential-like names; the value is redacted
+# name = "value" / "name": "value" / name: value / NAME=value for credential-like names; the
+# value is redacted (quoted values may hold spaces and punctuation)
+_NAME = (r"""(?P<name>["']?\b[\w.-]*(?:passw(?:or)?d|passwd|pwd|secret|api[_-]?key|apikey|access[_-]?key|"""
+         r"""auth[_-]?token|access[_-]?token|refresh[_-]?token|private[_-]?key|client[_-]?secret|token)\b["']?)"""
+         r"""(?P<sep>\s*(?::|=|:=|=>)\s*)""")
 _ASSIGNMENT = re.compile(
-    r"""(?ix)
-    (?P<name>\b[\w.-]*(?:passw(?:or)?d|passwd|pwd|secret|api[_-]?key|apikey|access[_-]?key|
-        auth[_-]?token|access[_-]?token|refresh[_-]?token|private[_-]?key|client[_-]?secret|token)\b)
-    (?P<sep>\s*(?::|=|:=|=>)\s*)
-    (?P<quote>["']?)
-    (?P<value>[^\s"',;]{6,})
-    (?P=quote)
-    """
+    _NAME + r"""(?:(?P<quote>["'])(?P<qvalue>[^"'\n]{6,200})(?P=quote)|(?P<value>[^\s"',;]{6,}))""",
+    re.IGNORECASE,
 )
 _NOT_SECRET = re.compile(
     r"(?i)^(?:none|null|nil|true|false|changeme|example|placeholder|your[_-].*|<.*>|\$\{.*\}|\{\{.*\}\}|"
@@ -64,12 +66,13 @@ def redact(text: str) -> Redaction:
         text = pattern.sub(lambda m, k=kind: marker(k, m.group(0)), text)
 
     def assignment(m: re.Match[str]) -> str:
-        value = m.group("value")
+        quote = m.group("quote") or ""
+        value = m.group("qvalue") if quote else m.group("value")
         # password = password_var (a name, not a literal): unquoted, identifier-like, no digits
-        unquoted_name = not m.group("quote") and value.isidentifier() and not any(c.isdigit() for c in value)
+        unquoted_name = not quote and value.isidentifier() and not any(c.isdigit() for c in value)
         if "[REDACTED:" in value or _NOT_SECRET.match(value) or unquoted_name:
             return m.group(0)
-        return f"{m.group('name')}{m.group('sep')}{m.group('quote')}{marker('assigned-secret', value)}{m.group('quote')}"
+        return f"{m.group('name')}{m.group('sep')}{quote}{marker('assigned-secret', value)}{quote}"
 
     text = _ASSIGNMENT.sub(assignment, text)
     return Redaction(text, found)

@@ -265,3 +265,41 @@ def test_user_prompt_templates_override_the_packaged_ones(multi_repo, server, tm
     project = _project(multi_repo, server, prompts_dir=str(prompts))
     project.ask("hello")
     assert server.state.chat_bodies()[0]["messages"][0]["content"] == "You are a pirate. Cite as path:start-end.\n"
+
+
+def test_redaction_does_not_look_like_truncation_and_answer_room_fits_small_windows(make_repo, server):
+    # a non-loopback backend, a context with secrets: the estimate must be of what is sent
+    root = make_repo({**SECRET_FILES, **generated_python_files(30, functions=6)})
+    port = server.httpd.server_address[1]
+    project = codeassist.open(root, backend="custom", base_url=f"http://0.0.0.0:{port}/v1", model="m",
+                              context_window=8_192, answer_tokens=8_192)
+    project.index()
+    events = list(project.chat().stream("GATEWAY_API_KEY password gateway_headers"))
+    assert not any(isinstance(e, Restart) for e in events)
+    body = server.state.chat_bodies()[-1]
+    assert len(server.state.chat_bodies()) == 1
+    # an 8k window cannot reserve 8k for the answer: a quarter of it is reserved instead
+    assert body["max_tokens"] == 2_048
+    assert server.state.usages[-1]["prompt_tokens"] + body["max_tokens"] <= 8_192
+
+
+def test_citation_paths_with_leading_dots():
+    from codeassist.citations import find_citations
+
+    found = find_citations("see .github/workflows/ci.yml:3-5, .eslintrc.js:2 and ./src/a.py:4; not 1.2:3")
+    assert found == [(".github/workflows/ci.yml", 3, 5), (".eslintrc.js", 2, 2), ("src/a.py", 4, 4)]
+
+
+def test_redaction_covers_quoted_keys_spaces_and_cut_off_keys():
+    from codeassist.redact import redact
+
+    text = ('{"password": "hunter2xyz9", "user": "bob"}\n'
+            "secret: 'two words here'\n"
+            "pwd = password_var\n"
+            "12\t-----BEGIN RSA PRIVATE KEY-----\n13\tMIIEowIBAAKCAQEA1234567890abcdef\n14\tQWERTY+/==\n"
+            "15\tdef after(): pass\n")
+    out = redact(text)
+    assert "hunter2xyz9" not in out.text and "two words here" not in out.text
+    assert "MIIEowIBAAKCAQEA" not in out.text and "QWERTY" not in out.text
+    assert "pwd = password_var" in out.text and "15\tdef after(): pass" in out.text
+    assert out.text.count("\n") == text.count("\n")  # line numbers stay true

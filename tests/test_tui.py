@@ -290,3 +290,35 @@ def test_without_a_terminal_the_ui_says_what_to_use_instead(multi_repo):
         result = run_cli(*args)
         assert result.returncode == 2, args
         assert result.stderr.count("\n") == 1 and "needs a terminal" in result.stderr
+
+
+@pytest.mark.anyio
+async def test_symbol_filter_links_and_new_chat_guard(make_repo, server):
+    files = {"cmd/root.go": "package cmd\n\ntype Command struct{}\n\n// Execute runs.\n"
+                            "func (c *Command) Execute() error {\n\treturn nil\n}\n",
+             "app/[slug]/page.tsx": "export default function Page() {\n  return null;\n}\n"}
+    server.script(Reply(content="one two three four five six seven", delay=0.3))
+    app = _app(make_repo(files), server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _settle(pilot, app, "indexing")
+        # Go methods have no parent: the filter lists them without crashing the app
+        app.query_one("#symbol-filter").value = "Execute"
+        await pilot.pause(0.5)
+        options = app.query_one("#symbols")
+        assert options.option_count == 1 and "Execute" in str(options.get_option_at_index(0).prompt)
+        # names are shown as they are, not read as markup
+        labels = [str(n.label) for n in app.query_one("#files").root.children]
+        assert "app/" in labels
+        # a question streams; ctrl+n waits for it instead of racing the answer
+        app.query_one("#question").focus()
+        await pilot.press(*"hi", "enter")
+        await pilot.pause(0.3)
+        assert app.asking
+        await pilot.press("ctrl+n")
+        await _settle(pilot, app, "asking")
+        assert app.chat.turns == 1
+        # a malformed citation link is a notice, not a crash
+        markdown = app.query(TurnView).last().query_one(Markdown)
+        markdown.post_message(Markdown.LinkClicked(markdown, "cite:nowhere"))
+        await pilot.pause(0.2)
+        assert any("not a citation" in n.message for n in app._notifications)

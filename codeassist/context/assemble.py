@@ -647,6 +647,8 @@ def _fit(asm: _Assembler, candidates: list[_Block], budget: int) -> list[_Block]
                 continue
         elif asm.estimate(cand) > (budget - spent) * 1.5:
             cand = _Block(cand.file_id, cand.start, cand.end, "skeleton", cand.score * 0.5, cand.symbol)
+            if (cand.file_id, cand.start, cand.end) in skeleton_files:
+                continue
         if cand.detail == "full" and (cand.file_id, cand.start, cand.end) in counted:
             cand.text, cand.tokens = counted[(cand.file_id, cand.start, cand.end)]
         else:
@@ -660,6 +662,8 @@ def _fit(asm: _Assembler, candidates: list[_Block], budget: int) -> list[_Block]
             cand.tokens = _count_if_it_may_fit(asm, cand.text, budget - spent)
         if spent + cand.tokens > budget and cand.detail == "full":
             cand = _Block(cand.file_id, cand.start, cand.end, "skeleton", cand.score * 0.5, cand.symbol)
+            if (cand.file_id, cand.start, cand.end) in skeleton_files:
+                continue
             cand.text = asm.render_block(cand, spans)
             cand.tokens = _count_if_it_may_fit(asm, cand.text, budget - spent) if cand.text else 0
         if not cand.text or spent + cand.tokens > budget:

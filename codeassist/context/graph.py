@@ -160,6 +160,9 @@ def index_generation(store: Store) -> str:
     import hashlib
 
     digest = hashlib.blake2b(digest_size=16)
+    # a rebuilt index (new parser, new settings) reuses file ids and hashes: tell it apart
+    for key in ("created_at", "schema_version", "extractor_version", "settings"):
+        digest.update(f"{key}={store.meta(key)};".encode())
     for file_id, file_hash in store.rows("SELECT id, hash FROM files WHERE skip IS NULL ORDER BY id"):
         digest.update(f"{file_id}:{file_hash};".encode())
     return digest.hexdigest()

@@ -44,7 +44,7 @@ class CodeassistApp(App[None]):
     BINDINGS = [
         Binding("ctrl+n", "new_conversation", "new chat", priority=True),
         Binding("f3", "inspect_context", "context"),
-        Binding("ctrl+g", "pin_selected", "pin", priority=True),
+        Binding("ctrl+g", "pin_selected", "pin"),  # not priority: the code viewer pins what it shows
         Binding("f2", "pick_model", "model"),
         Binding("ctrl+b", "toggle_sidebar", "files", priority=True),
         Binding("ctrl+r", "reindex", "re-index", priority=True),
@@ -168,7 +168,7 @@ class CodeassistApp(App[None]):
             found = self.project.find_symbols(text, limit=100) if text.strip() else []
         except CodeassistError:
             return
-        rows = [(s.path, s.qualname.rsplit(".", 1)[-1] if s.kind != "method" else s.qualname.split(".")[-2] + "." + s.name,
+        rows = [(s.path, ".".join(s.qualname.rsplit(".", 2)[-2:]) if s.kind == "method" else s.name,
                  s.start_line, s.end_line, s.kind) for s in found]
         self.call_from_thread(self.query_one(Sidebar).show_symbols, rows)
 
@@ -210,7 +210,12 @@ class CodeassistApp(App[None]):
             return
         path, _, lines = href[5:].rpartition(":")
         start, _, end = lines.partition("-")
-        self.open_code(path, int(start), int(end or start))
+        try:
+            first, last = int(start), int(end or start)
+        except ValueError:
+            self.notify(f"not a citation: {href}", severity="warning")
+            return
+        self.open_code(path, first, last)
 
     # ------------------------------------------------------------------ pinning
     def pin(self, path: str, start: int, end: int) -> None:
@@ -336,6 +341,10 @@ class CodeassistApp(App[None]):
 
     # ------------------------------------------------------------------ actions
     def action_new_conversation(self) -> None:
+        if self.asking:
+            self.notify("an answer is still streaming; start a new conversation when it is done",
+                        severity="warning")
+            return
         if self.chat is not None:
             self.chat.reset()
         self.last_usage = None
@@ -370,7 +379,10 @@ class CodeassistApp(App[None]):
         """Use another backend preset and model from the next question on."""
         from ..errors import CodeassistError
 
-        settings = dataclasses.replace(self.project.settings, backend=backend, model=model)
+        changes: dict[str, object] = {"backend": backend, "model": model}
+        if backend != "custom":  # a preset brings its own server, key variable and window
+            changes.update(base_url="", api_key_env="", context_window=0)
+        settings = dataclasses.replace(self.project.settings, **changes)  # type: ignore[arg-type]
         old = self.project.settings
         self.project.settings = settings
         pins = list(self.chat.pinned) if self.chat is not None else list(self._pending_pins)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -136,16 +137,16 @@ class Sidebar(Vertical):
                 key = "/".join(parts[:depth])
                 if key not in folders:
                     parent = folders["/".join(parts[: depth - 1])]
-                    folders[key] = parent.add(parts[depth - 1] + "/", data=None)  # type: ignore[attr-defined]
+                    folders[key] = parent.add(Text(parts[depth - 1] + "/"), data=None)  # type: ignore[attr-defined]
             parent = folders["/".join(parts[:-1])]
-            parent.add_leaf(parts[-1], data=path)  # type: ignore[attr-defined]
+            parent.add_leaf(Text(parts[-1]), data=path)  # type: ignore[attr-defined]
         tree.root.expand()
 
     def show_symbols(self, symbols: list[tuple[str, str, int, int, str]]) -> None:
         """(path, label, start, end, kind) rows in the symbol list."""
         options = self.query_one("#symbols", OptionList)
         options.clear_options()
-        options.add_options([Option(f"{label}  [dim]{kind} {path.rsplit('/', 1)[-1]}:{start}[/dim]",
+        options.add_options([Option(Text.assemble(label, (f"  {kind} {path.rsplit('/', 1)[-1]}:{start}", "dim")),
                                     id=f"{path}\0{start}\0{end}\0{label}") for path, label, start, end, kind in symbols])
 
     @on(Tree.NodeHighlighted, "#files")
