@@ -62,6 +62,10 @@ def export_onnx(model_path: str, target: Path) -> bool:
             model = SentenceTransformer(model_path, device="cpu", backend="onnx")
         tmp = target.with_name(target.name + ".tmp")
         model.save_pretrained(str(tmp))
+        del model
+        import gc
+
+        gc.collect()  # the exporter's copy of the model is not needed again in this process
         if not (tmp / "onnx" / "model.onnx").exists() or not (tmp / "tokenizer.json").exists():
             return False
         tmp.replace(target)
