@@ -197,12 +197,19 @@ def _snapshot_repo(tmp_path: Path) -> Path:
     return write_files(tmp_path / "shop", MULTI_LANGUAGE_FILES)
 
 
+async def _steady_cursor(pilot, app) -> None:
+    """A blinking cursor makes screenshots depend on timing: take them with nothing focused."""
+    app.set_focus(None)
+    await pilot.pause(0.1)
+
+
 def test_snapshot_main_screen_after_an_answer(snap_compare, tmp_path, server):
     server.script(Reply(reasoning="Checking retry.py.", content=ANSWER))
     app = _app(_snapshot_repo(tmp_path), server)
 
     async def run_before(pilot) -> None:
         await _ask(pilot, app, "how are payments retried?")
+        await _steady_cursor(pilot, app)
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
 
@@ -212,6 +219,7 @@ def test_snapshot_small_terminal(snap_compare, tmp_path):
 
     async def run_before(pilot) -> None:
         await _settle(pilot, app, "indexing")
+        await _steady_cursor(pilot, app)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
