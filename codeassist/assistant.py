@@ -145,10 +145,9 @@ class Chat:
         """The request for ``question``: context assembled within what the window leaves."""
         settings = self.project.settings
         count = self._count
-        system = render_prompt("system.md", settings)
         history = self._history
         if not history:
-            history = [{"role": "system", "content": system}]
+            history = [{"role": "system", "content": render_prompt("system.md", settings)}]
         spent = sum(count(m["content"]) + 4 for m in history) + count(question) + _TEMPLATE_OVERHEAD
         window = self._window()
         available = int(window * 0.95) - self.answer_tokens() - spent
@@ -237,8 +236,7 @@ class Chat:
             if (reported and turn.prompt_tokens > 2_000 and reported < turn.prompt_tokens * _TRUNCATION_RATIO
                     and attempt < _MAX_SHRINKS):
                 # Ollama-style silent truncation: the server read only part of the prompt
-                if self.backend is not None:
-                    self.backend._window = reported + self.answer_tokens()  # noqa: SLF001
+                self.backend.limit_window(reported + self.answer_tokens())
                 budget = max(MIN_BUDGET, int(turn.context.tokens * reported / turn.prompt_tokens * 0.8))
                 message = (f"the server read only {reported:,} of about {turn.prompt_tokens:,} prompt tokens "
                            f"(it truncates silently beyond its context size); asking again with a "

@@ -21,6 +21,12 @@ from .results import Context, IndexStatus, ReferenceInfo, SearchHit, SymbolInfo
 
 __all__ = ["Project", "open_project"]
 
+#: the columns of a SymbolInfo, for a WHERE clause to follow
+_SYMBOL_INFO_SQL = (
+    "SELECT f.path, s.name, s.qualname, s.kind, s.start_line, s.end_line, s.signature, s.doc,"
+    " p.qualname FROM symbols s JOIN files f ON f.id=s.file_id LEFT JOIN symbols p ON p.id=s.parent_id"
+)
+
 
 class Project:
     """A repository on disk plus its index under the data directory."""
@@ -121,15 +127,15 @@ class Project:
             return None
         if store.rows("SELECT 1 FROM embedded LIMIT 1").fetchone() is None:
             return None
+        from .vectors.mirror import META_KEY, VectorMirror
+
         if self._dense_backends is not None and getattr(self._dense_backends[1], "key", None) not in (
-                None, store.meta("vector_mirror")):
+                None, store.meta(META_KEY)):
             self._dense_backends = None  # re-indexed since: open the new mirror
         if self._dense_backends is None:
             from .backends import make_query_embedder, make_vector_store
             from .errors import CodeassistError
             from .index.embedding import collection_spec
-
-            from .vectors.mirror import META_KEY, VectorMirror
 
             embedder = make_query_embedder(self.settings)
             model_id, dims, _chroma_url = stored
@@ -230,9 +236,7 @@ class Project:
         """The symbols of one indexed file, in line order."""
         with self._store() as store:
             rows = store.rows(
-                "SELECT f.path, s.name, s.qualname, s.kind, s.start_line, s.end_line, s.signature,"
-                " s.doc, p.qualname FROM symbols s JOIN files f ON f.id=s.file_id"
-                " LEFT JOIN symbols p ON p.id=s.parent_id WHERE f.path=? ORDER BY s.start_line, s.id",
+                _SYMBOL_INFO_SQL + " WHERE f.path=? ORDER BY s.start_line, s.id",
                 (path,)).fetchall()
         return [SymbolInfo(*r) for r in rows]
 
@@ -244,9 +248,7 @@ class Project:
         pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         with self._store() as store:
             rows = store.rows(
-                "SELECT f.path, s.name, s.qualname, s.kind, s.start_line, s.end_line, s.signature,"
-                " s.doc, p.qualname FROM symbols s JOIN files f ON f.id=s.file_id"
-                " LEFT JOIN symbols p ON p.id=s.parent_id WHERE lower(s.name) LIKE ? ESCAPE '\\'"
+                _SYMBOL_INFO_SQL + " WHERE lower(s.name) LIKE ? ESCAPE '\\'"
                 " ORDER BY length(s.name), s.name, f.path LIMIT ?", (pattern, limit)).fetchall()
         return [SymbolInfo(*r) for r in rows]
 
@@ -262,9 +264,7 @@ class Project:
         dotted = ".".join(parts).lower() if len(parts) > 1 else ""
         with self._store() as store:
             rows = store.rows(
-                "SELECT f.path, s.name, s.qualname, s.kind, s.start_line, s.end_line, s.signature,"
-                " s.doc, p.qualname FROM symbols s JOIN files f ON f.id=s.file_id"
-                " LEFT JOIN symbols p ON p.id=s.parent_id WHERE s.norm=?",
+                _SYMBOL_INFO_SQL + " WHERE s.norm=?",
                 (normalize_name(last),),
             ).fetchall()
         if dotted:

@@ -174,22 +174,22 @@ class _Assembler:
         return ""
 
     # ------------------------------------------------------------------ whole project
+    def whole_file(self, f: IndexedFile) -> tuple[str, int]:
+        """The rendered block of a whole file, and its last line."""
+        end = max(1, len(self.texts.lines(f.id)))
+        text = self.renderer.block(f"{f.path} (lines 1-{end})", self.code(f, 1, end), f.language,
+                                   {"path": f.path, "lines": f"1-{end}", "detail": "full"})
+        return text, end
+
     def whole_project(self, budget: int, head_tokens: int) -> tuple[list[str], list[ContextItem]] | None:
+        """Every file whole, in :meth:`file_order`, or None when they do not fit ``budget``."""
         files = self.file_order()
-        total_bytes = sum(f.size for f in files)
-        if total_bytes > budget * 8:  # cl100k needs at least one token per ~8 bytes of code
-            return None
-        texts, items = [], []
-        for f in files:
-            end = len(self.texts.lines(f.id))
-            texts.append(self.renderer.block(
-                f"{f.path} (lines 1-{end})", self.code(f, 1, end), f.language,
-                {"path": f.path, "lines": f"1-{end}", "detail": "full"}))
+        rendered = [self.whole_file(f) for f in files]
+        texts = [text for text, _end in rendered]
         counts = self.counter.count_many(texts)
         if head_tokens + sum(counts) > budget:
             return None
-        for f, text, n in zip(files, texts, counts):
-            items.append(ContextItem(f.path, 1, max(1, len(self.texts.lines(f.id))), "full", n))
+        items = [ContextItem(f.path, 1, end, "full", n) for f, (_t, end), n in zip(files, rendered, counts)]
         return texts, items
 
     def core_files(self, budget: int) -> tuple[str, list[ContextItem]]:
@@ -199,9 +199,7 @@ class _Assembler:
         for f in self.file_order():
             if f.size / 6 > budget - spent:
                 continue
-            end = max(1, len(self.texts.lines(f.id)))
-            text = self.renderer.block(f"{f.path} (lines 1-{end})", self.code(f, 1, end), f.language,
-                                       {"path": f.path, "lines": f"1-{end}", "detail": "full"})
+            text, end = self.whole_file(f)
             n = self.counter.count(text)
             if spent + n > budget:
                 misses += 1
@@ -212,6 +210,41 @@ class _Assembler:
             items.append(ContextItem(f.path, 1, end, "full", n))
             spent += n
         return "".join(texts), items
+
+    def ranking_for(self, query: str, ranked: Sequence[tuple[int, int | None, float]],
+                    held_files: Sequence[str]) -> tuple[Ranking, set[str]]:
+        """PageRank personalised on the files of the best hits, the files the conversation
+        holds and the files the query names, with the names it mentions weighted up; the
+        global ranking when there is nothing to personalise on. Also returns those names."""
+        personal: dict[int, float] = {}
+        top = [chunk_id for chunk_id, _s, _score in ranked[:20]]
+        if top:
+            marks = ",".join("?" * len(top))
+            file_of = dict(self.store.rows(f"SELECT id, file_id FROM chunks WHERE id IN ({marks})", top))
+            for chunk_id, _s, score in ranked[:20]:
+                if chunk_id in file_of:
+                    personal[file_of[chunk_id]] = personal.get(file_of[chunk_id], 0.0) + score
+        held_weight = max(personal.values()) if personal else 1.0
+        for path in held_files:
+            if path in self.texts.by_path:
+                file_id = self.texts.by_path[path].id
+                personal[file_id] = personal.get(file_id, 0.0) + held_weight
+        for path in re.findall(r"[\w./-]+\.\w+", query):
+            for p, f in self.texts.by_path.items():
+                if p == path or p.endswith("/" + path):
+                    personal[f.id] = personal.get(f.id, 0.0) + 1.0
+        mentioned = _mentioned(query, self.definitions) if query else set()
+        if not (personal or mentioned):
+            return self.global_rank, mentioned
+        return self.graph.rank(personal or None, mentioned), mentioned
+
+    def spans_of(self, ranges: Iterable[tuple[str, int, int]]) -> dict[int, list[tuple[int, int]]]:
+        """(path, start, end) ranges grouped by file id (paths not in the index are ignored)."""
+        spans: dict[int, list[tuple[int, int]]] = {}
+        for path, start, end in ranges:
+            if path in self.texts.by_path:
+                spans.setdefault(self.texts.by_path[path].id, []).append((start, end))
+        return spans
 
     # ------------------------------------------------------------------ repository map
     def map_section(self, ranking: Ranking, budget: int, title: str,
@@ -479,24 +512,12 @@ def assemble_context(store: Store, root: Path, folder: Path, query: str, budget:
     # whole project when it fits (the file tree is then always shown in full)
     pointer_reserve = 40 * POINTERS if query else 0
     whole = None
-    if sum(f.size for f in asm.texts.files.values()) <= budget * 8:  # else it cannot fit
+    total_size = sum(f.size for f in asm.texts.files.values())
+    if total_size <= budget * 8:  # cl100k needs at least one token per ~8 bytes: else it cannot fit
         full_tree = r.section("File tree", r.quote(_tree_text(sorted(asm.texts.by_path), 10_000)))
         whole = asm.whole_project(budget - pointer_reserve, used + counter.count(full_tree))
     items: list[ContextItem] = []
     mode = "whole-project" if whole else "graded"
-    held_ids = [asm.texts.by_path[p].id for p in held_files if p in asm.texts.by_path]
-    personal: dict[int, float] = {}
-    for i, (chunk_id, _s, score) in enumerate(ranked[:20]):
-        row = store.rows("SELECT file_id FROM chunks WHERE id=?", (chunk_id,)).fetchone()
-        if row:
-            personal[row[0]] = personal.get(row[0], 0.0) + score
-    for file_id in held_ids:
-        personal[file_id] = personal.get(file_id, 0.0) + (max(personal.values()) if personal else 1.0)
-    for path in re.findall(r"[\w./-]+\.\w+", query):
-        for p, f in asm.texts.by_path.items():
-            if p == path or p.endswith("/" + path):
-                personal[f.id] = personal.get(f.id, 0.0) + 1.0
-    mentioned = _mentioned(query, asm.definitions)
 
     if whole:
         texts, items = whole
@@ -520,8 +541,8 @@ def assemble_context(store: Store, root: Path, folder: Path, query: str, budget:
     items += map_items
     used += counter.count(map_text)
 
-    asm.large_budget = budget * 4 > sum(f.size for f in asm.texts.files.values()) * 0.25
-    spans: dict[int, list[tuple[int, int]]] = {}
+    asm.large_budget = budget * 4 > total_size * 0.25
+    spans = asm.spans_of(exclude)
     if asm.large_budget and query:
         # a budget that holds much of the project: its most important files, whole and in a
         # question-independent order, join the stable prefix (the provider's cache reuses them)
@@ -536,10 +557,7 @@ def assemble_context(store: Store, root: Path, folder: Path, query: str, budget:
 
     blocks: list[_Block] = []
     if query:
-        ranking = asm.graph.rank(personal or None, mentioned) if (personal or mentioned) else asm.global_rank
-        for path, s, e in exclude:
-            if path in asm.texts.by_path:
-                spans.setdefault(asm.texts.by_path[path].id, []).append((s, e))
+        ranking, _mentioned_names = asm.ranking_for(query, ranked, held_files)
         blocks = _fit(asm, _pinned_blocks(asm, pinned) + asm.question_blocks(ranked, ranking, spans),
                       budget - used - 30)
     while True:
@@ -586,15 +604,8 @@ def _follow_up(asm: _Assembler, query: str, budget: int,
                pinned: Sequence[tuple[str, int, int]] = ()) -> Context:
     """The question's part alone: code not sent before, then pointers to the relevant places."""
     counter, r = asm.counter, asm.renderer
-    personal: dict[int, float] = {}
-    for path in held_files:
-        if path in asm.texts.by_path:
-            personal[asm.texts.by_path[path].id] = 1.0
-    ranking = asm.graph.rank(personal or None, _mentioned(query, asm.definitions))
-    spans: dict[int, list[tuple[int, int]]] = {}
-    for path, s, e in exclude:
-        if path in asm.texts.by_path:
-            spans.setdefault(asm.texts.by_path[path].id, []).append((s, e))
+    ranking, _mentioned_names = asm.ranking_for(query, ranked, held_files)
+    spans = asm.spans_of(exclude)
     pointers = _pointers(asm, ranked)
     room = budget - counter.count(pointers) - 20
     candidates = [b for b in _pinned_blocks(asm, pinned) if not _covered(b, spans)]
@@ -724,15 +735,6 @@ def render_map(store: Store, root: Path, folder: Path, budget: int, *, query: st
     if budget < 64:
         raise QueryError(f"a map budget of {budget} tokens is too small; use at least 64")
     asm = _Assembler(store, root, folder, 1000, "markdown", counter, True, snapshot)
-    personal: dict[int, float] = {}
-    for chunk_id, _s, score in ranked[:20]:
-        row = store.rows("SELECT file_id FROM chunks WHERE id=?", (chunk_id,)).fetchone()
-        if row:
-            personal[row[0]] = personal.get(row[0], 0.0) + score
-    for p in held_files:
-        if p in asm.texts.by_path:
-            personal[asm.texts.by_path[p].id] = personal.get(asm.texts.by_path[p].id, 0.0) + 1.0
-    mentioned = _mentioned(query, asm.definitions) if query else set()
-    ranking = asm.graph.rank(personal or None, mentioned) if (personal or mentioned) else asm.global_rank
+    ranking, mentioned = asm.ranking_for(query, ranked, held_files)
     text, items = asm.map_section(ranking, budget, "Repository map", mentioned)
     return Context(query, budget, counter.count(text), "map", tuple(items), text, "markdown")

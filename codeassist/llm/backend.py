@@ -106,6 +106,10 @@ class ChatBackend:
             self._window = window or 32_768
         return self._window
 
+    def limit_window(self, tokens: int) -> None:
+        """The server showed it reads at most ``tokens`` (it truncated silently): use that."""
+        self._window = min(self._window or tokens, tokens)
+
     # ------------------------------------------------------------------ streaming
     def stream(self, messages: Sequence[dict[str, str]], *, max_tokens: int | None = None,
                deadline: float | None = None) -> Iterator[StreamEvent]:
