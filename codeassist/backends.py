@@ -24,7 +24,8 @@ def make_embedder(settings: Settings, *, cached: bool = True) -> Embedder:
         from .embeddings.sentence_transformers import SentenceTransformerEmbedder
 
         inner: Embedder = SentenceTransformerEmbedder(settings.embed_model or None,
-                                                      max_tokens=settings.embed_max_tokens)
+                                                      max_tokens=settings.embed_max_tokens,
+                                                      precision=settings.embed_precision)
     elif settings.embedder == "openai":
         from .embeddings.openai_compat import OpenAIEmbedder
 

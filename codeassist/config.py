@@ -95,6 +95,9 @@ class Settings:
     embed_api_key_env: str = "OPENAI_API_KEY"
     #: tokens of each unit's text that are embedded (cost grows faster than linearly)
     embed_max_tokens: int = 48
+    #: "auto" (bf16 matrix products on CPUs with AMX, where they are ~2.5x faster; else fp32),
+    #: "fp32" or "bf16" (sentence-transformers on the CPU only)
+    embed_precision: str = "auto"
     #: also embed test code (test files and folders)
     embed_tests: bool = False
     #: where embeddings are cached, shared by all repositories; "" = <home>/embeddings

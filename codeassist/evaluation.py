@@ -32,7 +32,7 @@ __all__ = ["EvalTarget", "ModeResult", "EvalReport", "evaluate", "MODES", "Needl
 #: repository has embeddings)
 MODES: dict[str, frozenset[str]] = {
     "lexical": frozenset({"lexical"}),
-    "hybrid": frozenset({"lexical", "symbol", "path"}),
+    "hybrid": frozenset({"lexical", "symbol", "path", "graph"}),
 }
 _MIN_DOC_WORDS = 5
 _QUERY_WORDS = 64

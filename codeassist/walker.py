@@ -26,12 +26,13 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["WalkEntry", "WalkResult", "walk", "SKIP_REASONS", "is_test_path"]
 
 _TEST_PATH = re.compile(
-    r"(^|/)(tests?|testing|__tests__|spec)(/|$)|(^|/)test_[^/]*$|_test\.[a-z]+$|\.(spec|test)\.[jt]sx?$"
+    r"(^|/)(tests?|testing|testdata|__tests__|spec)(/|$)|(^|/)test_[^/]*$|_test\.[a-z]+$|\.(spec|test)\.[jt]sx?$"
 )
 
 
 def is_test_path(path: str) -> bool:
-    """Whether ``path`` looks like test code (tests/ folders, test_*.py, *_test.go, *.spec.ts)."""
+    """Whether ``path`` looks like test code (tests/ folders, test_*.py, *_test.go, *.spec.ts, and
+    Go's ``testdata/`` fixtures, which the go tool itself ignores)."""
     return _TEST_PATH.search(path) is not None
 
 DEFAULT_IGNORED_DIRS = frozenset(

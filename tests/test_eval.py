@@ -58,6 +58,7 @@ def test_query_drops_the_name_and_test_paths_are_excluded():
     assert _query_from_doc("find_user finds a user; see find_user_v2", "find_user") == "finds a user; see find_user_v2"
     assert is_test_path("tests/test_pricing.py") and is_test_path("pkg/foo_test.go")
     assert is_test_path("src/app.spec.ts") and not is_test_path("shop/pricing.py")
+    assert is_test_path("go/analysis/testdata/src/a/a.go") and not is_test_path("pkg/testdatabase.go")
 
 
 def test_evaluate_end_to_end(make_repo):

@@ -14,6 +14,7 @@ import pytest
 
 import codeassist
 from codeassist.backends import embedding_cache_dir, make_query_embedder
+from codeassist.embeddings.base import EmbeddingError
 from codeassist.embeddings.onnx_query import OnnxQueryEmbedder
 from codeassist.embeddings.sentence_transformers import SentenceTransformerEmbedder
 from codeassist.index.store import Store
@@ -62,10 +63,24 @@ def test_onnx_query_path_matches_sentence_transformers(multi_repo):
     project.index()
     fast = make_query_embedder(project.settings)
     assert isinstance(fast, OnnxQueryEmbedder)
-    reference = SentenceTransformerEmbedder(max_tokens=project.settings.embed_max_tokens)
-    for text in ("retry a failed upload", "where is the cache evicted? " * 20):
-        a, b = fast.embed_query(text), reference.embed_query(text)
-        assert float(np.dot(a, b)) > 0.999
+    texts = ("retry a failed upload", "where is the cache evicted? " * 20)
+    # documents may be embedded in bf16 (precision "auto" on AMX CPUs): both must agree with
+    # the float32 ONNX export that embeds queries
+    for precision in ("fp32", "bf16"):
+        reference = SentenceTransformerEmbedder(max_tokens=project.settings.embed_max_tokens,
+                                                precision=precision)
+        for a, b in zip(fast.embed_documents(texts), reference.embed_documents(texts)):
+            assert float(np.dot(a, b)) > 0.999, precision
+    # queries keep up to QUERY_MAX_TOKENS (128) tokens, documents embed_max_tokens (48)
+    prefix = "where is the cache evicted? " * 8  # ~64 tokens
+    first, second = prefix + "upload retries " * 10, prefix + "colour themes " * 10
+    docs = fast.embed_documents([first, second])
+    assert float(np.dot(docs[0], docs[1])) > 0.9999
+    assert float(np.dot(fast.embed_query(first), fast.embed_query(second))) < 0.99
+    reference = SentenceTransformerEmbedder(max_tokens=project.settings.embed_max_tokens, precision="fp32")
+    assert float(np.dot(fast.embed_query(first), reference.embed_query(first))) > 0.999
+    with pytest.raises(EmbeddingError, match="embed_precision"):
+        SentenceTransformerEmbedder(precision="fp16")
 
 
 def test_incremental_embedding_reuses_the_cache_and_drops_deleted_vectors(multi_repo):
@@ -225,3 +240,30 @@ def test_query_mirror_answers_without_chromadb_and_matches_it(multi_repo):
         store.close()
     hits = project.search("card network fee for a payment", k=5, sources={"dense"})
     assert hits and hits[0].symbol == "payments.fees.interchange_fee"
+
+
+def test_policy_and_unit_text_changes_reach_the_stored_vectors(make_repo, monkeypatch):
+    from codeassist.index import embedding
+
+    files = {
+        "app/core.py": "def load_config(path):\n    return open(path).read()\n",
+        "app/testdata/fixture.go": "package fixture\n\nfunc Sample() int { return 1 }\n",
+        "tests/test_core.py": "def test_load_config():\n    assert True\n",
+    }
+    root = make_repo(files)
+    everything = codeassist.open(root, embed_tests=True).index()
+    assert everything.embed_units == 3
+    # test code (now including Go testdata/) no longer embedded: its vectors go, nothing is recomputed
+    project = codeassist.open(root)
+    stats = project.index()
+    assert stats.embed_units == stats.embedded == 1 and stats.embed_computed == 0
+    vector_ids, table = _vector_ids(project)
+    assert vector_ids == table and len(table) == 1
+    assert {h.path for h in project.search("Sample fixture", k=5, sources={"dense"})} == {"app/core.py"}
+    assert project.index().embed_computed == 0  # and then it is a no-op again
+    # a new way of writing the embedded text is a settings change: everything is re-embedded
+    monkeypatch.setattr(embedding, "UNIT_TEXT_VERSION", embedding.UNIT_TEXT_VERSION + 1)
+    again = project.index()
+    assert "re-embedding" in again.rebuilt and again.embedded == 1
+    vector_ids, table = _vector_ids(project)
+    assert vector_ids == table and len(table) == 1

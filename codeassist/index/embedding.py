@@ -46,15 +46,28 @@ class EmbedStats:
     seconds: float = 0.0
 
 
+#: bump when ``unit_text`` changes what is embedded: the vectors are then rebuilt
+UNIT_TEXT_VERSION = 2
+
+
 def collection_spec(index_dir: Path, model_id: str, dimensions: int, settings: Settings) -> CollectionSpec:
     name = re.sub(r"[^A-Za-z0-9._-]", "_", f"codeassist-{index_dir.name}")[:60].strip("._-")
-    return CollectionSpec(name, model_id, dimensions, f"{EXTRACTOR_VERSION}:{settings.chunk_chars}")
+    return CollectionSpec(name, model_id, dimensions,
+                          f"{EXTRACTOR_VERSION}:{settings.chunk_chars}:u{UNIT_TEXT_VERSION}")
 
 
 def unit_text(path: str, qualname: str, signature: str, doc: str, body: str) -> str:
-    """The text embedded for one symbol: most telling first, since it gets cut to a few tokens."""
-    words = " ".join(split_identifier(qualname.rsplit(".", 2)[-1] if "." in qualname else qualname))
-    head = f"{qualname} ({words}) in {path}"
+    """The text embedded for one symbol: most telling first, since it gets cut to a few tokens.
+
+    Only the end of the qualified name and of the path are kept (``Sum.doit`` in
+    ``sympy/concrete/summations.py``): a full dotted module path repeats the file path, and a
+    deep path (``usr/share/gocode/src/golang.org/x/tools/...``) used to fill all 48 tokens of a
+    Go function before its signature was reached."""
+    name = qualname.rsplit(".", 1)[-1]
+    short = ".".join(qualname.split(".")[-2:])
+    words = " ".join(split_identifier(name))
+    where = "/".join(path.split("/")[-3:])
+    head = f"{short} ({words}) in {where}"
     return "\n".join(part for part in (head, signature, doc[:400], body) if part)
 
 
@@ -155,12 +168,20 @@ def run_embedding(
     stats = EmbedStats()
     embedder = make_embedder(settings)
     units = _units(store, settings)
-    stats.units = total_units(store, settings)
+    wanted = {row[0] for row in _units(store, settings, pending_only=False, columns="s.id, f.path")}
+    stats.units = len(wanted)
+    # vectors of symbols no longer embedded by policy (embed_tests turned off, a folder now
+    # counted as test code): removed like a deleted file's
+    excluded = [(vid, sid) for sid, vid in store.rows("SELECT symbol_id, vector_id FROM embedded")
+                if sid not in wanted]
     previous = store.meta("vector_spec")
     stored = stored_spec(store)
     same_model = stored is not None and stored[0] == embedder.model_id
     clean = store.meta("vectors_dirty") != "1" and store.meta("embedding_complete") == "1"
-    if not units and same_model and clean and stored is not None and stored[2] == settings.chroma_url:
+    unchanged_spec = stored is not None and previous == _spec_key(
+        collection_spec(index_dir, stored[0], stored[1], settings), settings)
+    if (not units and not excluded and same_model and clean and unchanged_spec
+            and stored[2] == settings.chroma_url):
         # nothing to do: no model is loaded, the vector store is not opened (unless the query
         # mirror is missing, e.g. the index was written by an older version)
         if not settings.chroma_url and store.meta(META_KEY) is None and stats.units:
@@ -188,7 +209,11 @@ def run_embedding(
     store.set_meta("embedding_complete", "0")
     prepare_query_embedder(settings, embedder)
 
-    # reconcile the store with the table
+    if excluded:
+        store.begin()
+        store.conn.executemany("DELETE FROM embedded WHERE symbol_id=?", [(sid,) for _v, sid in excluded])
+        store.commit()
+    # reconcile the store with the table (this also deletes the excluded symbols' vectors)
     known = dict(store.rows("SELECT vector_id, symbol_id FROM embedded").fetchall())
     present = vectors.ids()
     orphans = sorted(present - known.keys())
