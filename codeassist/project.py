@@ -176,7 +176,7 @@ class Project:
         (path, start, end) ranges are included in full first (as skeletons if they cannot fit).
         """
         from .context import IndexSnapshot, assemble_context
-        from .retrieval import ranked_chunks
+        from .retrieval import CONTEXT_RRF_K, CONTEXT_SOURCES, ranked_chunks
 
         if self._snapshot is None:
             self._snapshot = IndexSnapshot()
@@ -184,7 +184,8 @@ class Project:
         with self._store() as store:
             ranked = []
             if query and query.strip():
-                ranked = ranked_chunks(store, query, 60, None, self._dense_search(store))
+                ranked = ranked_chunks(store, query, 60, CONTEXT_SOURCES, self._dense_search(store),
+                                       rrf_k=CONTEXT_RRF_K)
             return assemble_context(
                 store, self.root, self.index_dir, query or "", budget, fmt=format, ranked=ranked,
                 held_files=held_files, exclude=exclude, question_only=question_only, pinned=pinned,
@@ -195,12 +196,13 @@ class Project:
         """A ranked outline of the project (the repository map) within ``budget`` tokens,
         personalised on ``query`` and ``held_files`` when given."""
         from .context import IndexSnapshot, render_map
-        from .retrieval import ranked_chunks
+        from .retrieval import CONTEXT_RRF_K, CONTEXT_SOURCES, ranked_chunks
 
         if self._snapshot is None:
             self._snapshot = IndexSnapshot()
         with self._store() as store:
-            ranked = ranked_chunks(store, query, 20, None, None) if query.strip() else []
+            ranked = ranked_chunks(store, query, 20, CONTEXT_SOURCES, None,
+                                   rrf_k=CONTEXT_RRF_K) if query.strip() else []
             return render_map(store, self.root, self.index_dir, budget, query=query, ranked=ranked,
                               held_files=held_files, snapshot=self._snapshot)
 

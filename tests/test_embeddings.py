@@ -120,3 +120,21 @@ def test_cache_embeds_each_text_once_across_runs_and_repositories(tmp_path, mini
     other = EmbeddingCache(tmp_path / "cache", "st:other:128")
     assert other.get_many([text_key("st:other:128", "def b(): pass")]) == {}
     assert text_key("a", "x") != text_key("b", "x")
+
+
+def test_embedded_text_reaches_the_signature_and_keeps_only_the_doc_summary():
+    from codeassist.index.embedding import unit_text
+
+    text = unit_text(
+        "usr/share/gocode/src/golang.org/x/tools/go/cfg/builder.go", "builder.ifelse",
+        "func (b *builder) ifelse(cond ast.Expr, t, f *Block)",
+        "ifelse emits edges to the t and f blocks.\n\n@param cond the condition\n@returns nothing",
+        "b.cond(cond, t, f)",
+    )
+    head, signature, doc, body = text.split("\n")
+    assert head == "builder.ifelse (ifelse) in go/cfg/builder.go"  # not the 10-folder path
+    assert signature.startswith("func (b *builder) ifelse")
+    assert doc == "ifelse emits edges to the t and f blocks." and body == "b.cond(cond, t, f)"
+    python = unit_text("sympy/concrete/summations.py", "sympy.concrete.summations.Sum.doit",
+                       "def doit(self, **hints):", "", "")
+    assert python.startswith("Sum.doit (doit) in sympy/concrete/summations.py\ndef doit")

@@ -47,7 +47,7 @@ class EmbedStats:
 
 
 #: bump when ``unit_text`` changes what is embedded: the vectors are then rebuilt
-UNIT_TEXT_VERSION = 2
+UNIT_TEXT_VERSION = 3
 
 
 def collection_spec(index_dir: Path, model_id: str, dimensions: int, settings: Settings) -> CollectionSpec:
@@ -58,6 +58,7 @@ def collection_spec(index_dir: Path, model_id: str, dimensions: int, settings: S
 
 def unit_text(path: str, qualname: str, signature: str, doc: str, body: str) -> str:
     """The text embedded for one symbol: most telling first, since it gets cut to a few tokens.
+    The doc contributes its first paragraph only.
 
     Only the end of the qualified name and of the path are kept (``Sum.doit`` in
     ``sympy/concrete/summations.py``): a full dotted module path repeats the file path, and a
@@ -68,7 +69,17 @@ def unit_text(path: str, qualname: str, signature: str, doc: str, body: str) -> 
     words = " ".join(split_identifier(name))
     where = "/".join(path.split("/")[-3:])
     head = f"{short} ({words}) in {where}"
-    return "\n".join(part for part in (head, signature, doc[:400], body) if part)
+    return "\n".join(part for part in (head, signature, _summary(doc), body) if part)
+
+
+_DOC_SUMMARY_CHARS = 200
+
+
+def _summary(doc: str) -> str:
+    """The first paragraph of a doc comment, capped: the tags, examples and parameter lists
+    after it would take the few tokens the code needs (measured by `codeassist eval`: dense
+    Recall@10 on lodash 0.705 -> 0.755, the Python and Go corpora unchanged)."""
+    return doc.strip().split("\n\n", 1)[0][:_DOC_SUMMARY_CHARS]
 
 
 _UNIT_COLUMNS = "s.id, f.path, s.qualname, s.signature, s.doc, s.start_line, s.file_id"
