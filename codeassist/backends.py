@@ -57,13 +57,14 @@ def prepare_query_embedder(settings: Settings, embedder: Embedder) -> None:
 
 def make_query_embedder(settings: Settings) -> Embedder:
     """The embedder for queries: the ONNX export when there is one (0.25 s to load instead of
-    ~5.5 s), else the configured embedder itself. Both give the same vectors."""
+    ~5.5 s), else the configured embedder itself. Both give the same vectors (to within cosine
+    0.999 when documents are embedded in bf16)."""
     embedder = make_embedder(settings, cached=False)
     if getattr(embedder, "model_path", None):
-        from .embeddings.onnx_query import OnnxQueryEmbedder, onnx_dir
+        from .embeddings.onnx_query import OnnxQueryEmbedder, export_complete, onnx_dir
 
         folder = onnx_dir(embedding_cache_dir(settings), embedder.model_id)
-        if (folder / "onnx" / "model.onnx").exists():
+        if export_complete(folder):
             return OnnxQueryEmbedder(folder, embedder.model_id, settings.embed_max_tokens)
     return embedder
 

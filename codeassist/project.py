@@ -111,7 +111,7 @@ class Project:
     # ------------------------------------------------------------------ querying
     def search(self, query: str, k: int = 10, *, sources: set[str] | None = None) -> list[SearchHit]:
         """Hybrid search: the ``k`` best hits for ``query`` (``sources`` limits the fusion to
-        some of ``lexical``, ``symbol``, ``path``)."""
+        some of ``lexical``, ``symbol``, ``path``, ``dense``, ``graph``)."""
         from .retrieval import search
 
         with self._store() as store:
@@ -135,17 +135,17 @@ class Project:
         if self._dense_backends is None:
             from .backends import make_query_embedder, make_vector_store
             from .errors import CodeassistError
-            from .index.embedding import collection_spec
+            from .index.embedding import stored_collection_spec
 
             embedder = make_query_embedder(self.settings)
-            model_id, dims, _chroma_url = stored
+            model_id, _dims, _chroma_url = stored
             if model_id != embedder.model_id:
                 return None  # the vectors come from other settings: re-index to use them
             # the numpy mirror answers without importing chromadb (0.8 s) when it is current
             vectors = VectorMirror.open(self.index_dir / "mirror", store.meta(META_KEY)) \
                 if not self.settings.chroma_url else None
             if vectors is None:
-                spec = collection_spec(self.index_dir, model_id, dims, self.settings)
+                spec = stored_collection_spec(store, self.index_dir, self.settings)
                 try:
                     vectors = make_vector_store(self.settings, self.index_dir, spec)
                 except CodeassistError:

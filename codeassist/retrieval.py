@@ -108,12 +108,9 @@ def _ranked(store: Store, query: str, k: int, sources: set[str] | frozenset[str]
     if unknown := use - set(SOURCES):
         raise QueryError(f"unknown retrieval source(s) {sorted(unknown)}; choose from {', '.join(SOURCES)}")
     if "dense" in use and dense is not None:
-        ranked_dense = []
-        for symbol_id in dense(query, depth):
-            chunk_id = _chunk_for_symbol(store, symbol_id)
-            if chunk_id is not None:
-                ranked_dense.append((chunk_id, symbol_id, SOURCE_WEIGHTS["dense"]))
-        add("dense", ranked_dense)
+        nearest = dense(query, depth)
+        chunk_of = _chunks_for_symbols(store, nearest)
+        add("dense", [(chunk_of[s], s, SOURCE_WEIGHTS["dense"]) for s in nearest if s in chunk_of])
     if "lexical" in use:
         add("lexical", [(cid, None, SOURCE_WEIGHTS["lexical"]) for cid in _lexical(store, query, depth)])
     if "symbol" in use:
@@ -149,17 +146,21 @@ def _graph(store: Store, seeds: list[_Candidate], limit: int) -> list[tuple[int,
     marks = ",".join("?" * len(ids))
     seed_rows = {sid: (file_id, name) for sid, file_id, name in store.rows(
         f"SELECT id, file_id, name FROM symbols WHERE id IN ({marks})", ids)}
-    uses = store.rows(
-        f"SELECT DISTINCT symbol_id, last FROM refs WHERE symbol_id IN ({marks})", ids).fetchall()
-    names = sorted({last for _sid, last in uses} | {name for _f, name in seed_rows.values()})
+    files = sorted({file_id for file_id, _name in seed_rows.values()})
+    uses = store.rows(  # by file first: refs is indexed on file_id, not on symbol_id
+        f"SELECT DISTINCT symbol_id, last FROM refs WHERE file_id IN ({','.join('?' * len(files))})"
+        f" AND symbol_id IN ({marks})", (*files, *ids)).fetchall()
+    names = {last for _sid, last in uses} | {name for _f, name in seed_rows.values()}
+    norms = sorted({normalize_name(n) for n in names})
     kinds = ",".join("?" * len(_NEIGHBOUR_KINDS))
     definers: dict[str, list[tuple[int, int]]] = {}
-    for start in range(0, len(names), 500):
-        part = names[start : start + 500]
+    for start in range(0, len(norms), 500):  # by normalised name: the indexed column
+        part = norms[start : start + 500]
         for sym_id, file_id, name in store.rows(
-            f"SELECT id, file_id, name FROM symbols WHERE name IN ({','.join('?' * len(part))})"
+            f"SELECT id, file_id, name FROM symbols WHERE norm IN ({','.join('?' * len(part))})"
             f" AND kind IN ({kinds})", (*part, *_NEIGHBOUR_KINDS)):
-            definers.setdefault(name, []).append((sym_id, file_id))
+            if name in names:
+                definers.setdefault(name, []).append((sym_id, file_id))
     score: dict[int, float] = {}
     for seed, name in uses:  # what the seed uses
         found = definers.get(name, [])
@@ -182,12 +183,9 @@ def _graph(store: Store, seeds: list[_Candidate], limit: int) -> list[tuple[int,
         for user in users:
             if user != seed:
                 score[user] = score.get(user, 0.0) + seed_weight[seed] / (same_name * len(users))
-    out: list[tuple[int, int | None, float]] = []
-    for sym_id, _s in sorted(score.items(), key=lambda item: (-item[1], item[0]))[:limit]:
-        chunk_id = _chunk_for_symbol(store, sym_id)
-        if chunk_id is not None:
-            out.append((chunk_id, sym_id, SOURCE_WEIGHTS["graph"]))
-    return out
+    best = [sym_id for sym_id, _s in sorted(score.items(), key=lambda item: (-item[1], item[0]))[:limit]]
+    chunk_of = _chunks_for_symbols(store, best)
+    return [(chunk_of[s], s, SOURCE_WEIGHTS["graph"]) for s in best if s in chunk_of]
 
 
 def _merge_by_symbol(store: Store, candidates: list[_Candidate]) -> list[_Candidate]:
@@ -318,6 +316,21 @@ def _chunk_for_symbol(store: Store, sym_id: int) -> int | None:
         (sym_id,),
     ).fetchone()
     return row[0] if row else None
+
+
+def _chunks_for_symbols(store: Store, symbol_ids: list[int]) -> dict[int, int]:
+    """For each symbol, the chunk where its definition starts (one query for all)."""
+    if not symbol_ids:
+        return {}
+    out: dict[int, int] = {}
+    unique = sorted(set(symbol_ids))
+    for start in range(0, len(unique), 500):
+        part = unique[start : start + 500]
+        out.update((sym_id, chunk_id) for sym_id, chunk_id in store.rows(
+            "SELECT s.id, (SELECT c.id FROM chunks c WHERE c.file_id=s.file_id AND c.end_line >= s.start_line"
+            f" ORDER BY c.start_line LIMIT 1) FROM symbols s WHERE s.id IN ({','.join('?' * len(part))})",
+            part) if chunk_id is not None)
+    return out
 
 
 def _paths(store: Store, query: str, limit: int) -> list[int]:

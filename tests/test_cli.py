@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from .conftest import run_cli
 
 
@@ -82,6 +84,14 @@ def test_console_script_and_no_heavy_imports_for_lexical_commands(multi_repo: Pa
     proc = run_cli("search", "retry policy", "--repo", str(multi_repo))
     assert proc.returncode == 0
     assert time.perf_counter() - start < 5  # generous: the real budget is measured by the benchmark
+
+
+def test_a_wrong_embed_precision_is_a_config_error():
+    from codeassist.config import load_settings
+    from codeassist.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="embed_precision must be auto, fp32 or bf16"):
+        load_settings({"embed_precision": "fp16"})
 
 
 def test_config_file_env_and_arguments_precedence(tmp_path: Path, monkeypatch):

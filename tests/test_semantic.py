@@ -83,6 +83,24 @@ def test_onnx_query_path_matches_sentence_transformers(multi_repo):
         SentenceTransformerEmbedder(precision="fp16")
 
 
+def test_a_missing_or_unfinished_query_export_is_made_again_by_a_no_op_run(multi_repo):
+    import shutil
+
+    from codeassist.embeddings.onnx_query import onnx_dir
+
+    project = codeassist.open(multi_repo)
+    project.index()
+    folder = onnx_dir(embedding_cache_dir(project.settings), make_query_embedder(project.settings).model_id)
+    (folder / "codeassist-limits.json").unlink()  # as if the export had been cut short
+    assert not isinstance(make_query_embedder(project.settings), OnnxQueryEmbedder)
+    shutil.rmtree(folder)  # or an upgrade moved exports to a new folder
+    legacy = folder.with_name(folder.name.rsplit("-v", 1)[0])  # where the old version kept it
+    (legacy / "onnx").mkdir(parents=True)
+    assert project.index().embed_computed == 0
+    assert isinstance(make_query_embedder(project.settings), OnnxQueryEmbedder)
+    assert not legacy.exists()  # ~90 MB not left behind
+
+
 def test_incremental_embedding_reuses_the_cache_and_drops_deleted_vectors(multi_repo):
     project = codeassist.open(multi_repo)
     first = project.index()
@@ -156,6 +174,20 @@ def test_chroma_server_mode(multi_repo, chroma_server):
     assert stats.embedded == stats.embed_units > 0
     assert not (project.index_dir / "chroma").exists()  # nothing embedded locally
     hits = project.search("how long to wait between attempts", k=5)
+    assert any("dense" in h.sources for h in hits)
+
+
+def test_server_vectors_stay_readable_after_an_upgrade_changes_the_embedded_text(
+        multi_repo, chroma_server, monkeypatch):
+    from codeassist.index import embedding
+
+    host, port = chroma_server
+    codeassist.open(multi_repo, chroma_url=f"{host}:{port}").index()
+    # a newer version writes the text differently: until the next index run re-embeds, the
+    # stored vectors (and the collection they are in) still answer
+    monkeypatch.setattr(embedding, "UNIT_TEXT_VERSION", embedding.UNIT_TEXT_VERSION + 1)
+    upgraded = codeassist.open(multi_repo, chroma_url=f"{host}:{port}")
+    hits = upgraded.search("how long to wait between attempts", k=5)
     assert any("dense" in h.sources for h in hits)
 
 
@@ -260,7 +292,15 @@ def test_policy_and_unit_text_changes_reach_the_stored_vectors(make_repo, monkey
     vector_ids, table = _vector_ids(project)
     assert vector_ids == table and len(table) == 1
     assert {h.path for h in project.search("Sample fixture", k=5, sources={"dense"})} == {"app/core.py"}
-    assert project.index().embed_computed == 0  # and then it is a no-op again
+    # and then it is a no-op again: the vector store is not even opened
+    import codeassist.backends as backends
+
+    def no_store(*_args, **_kwargs):
+        raise AssertionError("a no-op run opened the vector store")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(backends, "make_vector_store", no_store)
+        assert project.index().embed_computed == 0
     # a new way of writing the embedded text is a settings change: everything is re-embedded
     monkeypatch.setattr(embedding, "UNIT_TEXT_VERSION", embedding.UNIT_TEXT_VERSION + 1)
     again = project.index()

@@ -13,12 +13,18 @@ from ..errors import CodeassistError
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
-__all__ = ["Embedder", "EmbeddingError", "normalise", "QUERY_MAX_TOKENS"]
+__all__ = ["Embedder", "EmbeddingError", "normalise", "QUERY_MAX_TOKENS", "query_tokens"]
 
 #: queries are embedded up to this many tokens even when documents are cut shorter: a question
 #: or pasted doc text is often longer than a symbol's few embedded tokens, and one query costs
 #: little (measured by `codeassist eval`: +0.005-0.015 dense Recall@10 over cutting at 48)
 QUERY_MAX_TOKENS = 128
+
+
+def query_tokens(document_tokens: int, model_limit: int) -> int:
+    """How many tokens of a query are embedded: up to QUERY_MAX_TOKENS, never fewer than a
+    document gets, never more than the model takes."""
+    return max(document_tokens, min(QUERY_MAX_TOKENS, model_limit))
 
 
 class EmbeddingError(CodeassistError):

@@ -11,19 +11,31 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from .base import QUERY_MAX_TOKENS, EmbeddingError, normalise
+from .base import EmbeddingError, normalise, query_tokens
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
-__all__ = ["OnnxQueryEmbedder", "onnx_dir", "export_onnx", "onnx_supported"]
+__all__ = ["OnnxQueryEmbedder", "onnx_dir", "export_onnx", "export_complete", "onnx_supported"]
+
+
+#: bump when the export's layout or method changes: older exports are then made again
+_EXPORT_VERSION = 2
+_LIMITS = "codeassist-limits.json"
 
 
 def onnx_dir(cache_dir: Path, model_id: str) -> Path:
-    return cache_dir / "onnx" / re.sub(r"[^A-Za-z0-9._-]+", "_", model_id)
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", model_id)
+    return cache_dir / "onnx" / f"{name}-v{_EXPORT_VERSION}"
+
+
+def export_complete(folder: Path) -> bool:
+    """Whether ``folder`` holds a finished export (the limits file is written last)."""
+    return all((folder / name).exists() for name in ("onnx/model.onnx", "tokenizer.json", _LIMITS))
 
 
 def onnx_supported(model_path: str) -> bool:
@@ -51,20 +63,50 @@ def _transformer_folder(model_path: str) -> Path:
     return root / sub if sub else root
 
 
+def _remove_older_exports(target: Path) -> None:
+    """Exports of the same model by earlier versions (~90 MB each) are not used again."""
+    import shutil
+
+    base = target.name.rsplit("-v", 1)[0]
+    for old in (target.parent / base, *(target.parent / f"{base}-v{n}" for n in range(1, _EXPORT_VERSION))):
+        if old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _native_limit(model_path: str, model: object) -> int:
+    """The longest input the sentence-transformers model takes (its ``max_seq_length``, else
+    the transformer's position count)."""
+    try:
+        config = json.loads((Path(model_path) / "sentence_bert_config.json").read_text())
+        if config.get("max_seq_length"):
+            return int(config["max_seq_length"])
+    except (OSError, ValueError):
+        pass
+    return int(getattr(getattr(model, "config", None), "max_position_embeddings", 512) or 512)
+
+
 def export_onnx(model_path: str, target: Path) -> bool:
     """Export ``model_path`` to ``target`` (once); False when it cannot be done here.
 
     The transformer is traced straight from its float32 weights with ``torch.onnx.export``
-    (~1.2 s; the sentence-transformers ONNX backend goes through optimum and took ~3 s).
+    (~1.2 s; the sentence-transformers ONNX backend goes through optimum and took ~3 s). Each
+    export is written to its own temporary folder and moved into place, so two processes
+    exporting at once do not disturb each other. A failed export leaves ``<target>.failed``
+    (with the reason) and is not retried; delete that file to try again.
     """
-    if (target / "onnx" / "model.onnx").exists():
+    failed = target.with_name(target.name + ".failed")  # tried once: no-op runs stay fast
+    if export_complete(target):
         return True
-    if not onnx_supported(model_path):
+    if not onnx_supported(model_path) or failed.exists():
         return False
-    tmp = target.with_name(target.name + ".tmp")
+    import shutil
+    import tempfile
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
     try:
+        import gc
         import logging
-        import shutil
         import warnings
 
         import torch
@@ -73,8 +115,7 @@ def export_onnx(model_path: str, target: Path) -> bool:
         for name in ("transformers", "torch.onnx"):
             logging.getLogger(name).setLevel(logging.ERROR)
         source = _transformer_folder(model_path)
-        shutil.rmtree(tmp, ignore_errors=True)
-        (tmp / "onnx").mkdir(parents=True)
+        (tmp / "onnx").mkdir()
         AutoTokenizer.from_pretrained(str(source)).save_pretrained(str(tmp))
         model = AutoModel.from_pretrained(str(source), torch_dtype=torch.float32).eval()
         names = ["input_ids", "attention_mask"]
@@ -89,25 +130,35 @@ def export_onnx(model_path: str, target: Path) -> bool:
             def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
                 return self.inner(**dict(zip(names, inputs))).last_hidden_state
 
-        sample = tuple(torch.ones((1, 8), dtype=torch.long) for _ in names)
+        # token type 0 is valid for every model (RoBERTa-like ones have a single type)
+        sample = tuple((torch.zeros if name == "token_type_ids" else torch.ones)((1, 8), dtype=torch.long)
+                       for name in names)
         axes = {name: {0: "batch", 1: "tokens"} for name in [*names, "last_hidden_state"]}
         with warnings.catch_warnings(), torch.no_grad():  # tracer chatter is not for the user
             warnings.simplefilter("ignore")
             torch.onnx.export(_Hidden(model), sample, str(tmp / "onnx" / "model.onnx"),
                               input_names=names, output_names=["last_hidden_state"],
                               dynamic_axes=axes, opset_version=17, dynamo=False)
+        limit = _native_limit(model_path, model)
         del model
+        gc.collect()  # the exporter's copy of the model is not needed again in this process
         if not (tmp / "onnx" / "model.onnx").exists() or not (tmp / "tokenizer.json").exists():
             return False
-        tmp.replace(target)
-        return True
-    except Exception:  # noqa: BLE001 - optional speed-up: any failure means "use torch"
+        (tmp / _LIMITS).write_text(json.dumps({"max_seq_length": limit}))
+        try:
+            tmp.replace(target)
+        except OSError:
+            pass  # another process finished first
+        _remove_older_exports(target)
+        return export_complete(target)
+    except Exception as exc:  # noqa: BLE001 - optional speed-up: any failure means "use torch"
+        try:
+            failed.write_text(f"{type(exc).__name__}: {exc}\n")
+        except OSError:
+            pass
         return False
     finally:
-        if tmp.exists():
-            import shutil
-
-            shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 class OnnxQueryEmbedder:
@@ -120,6 +171,8 @@ class OnnxQueryEmbedder:
         self._session: Any = None
         self._tokenizer: Any = None
         self._inputs: set[str] = set()
+        self._native = max_tokens
+        self._lock = threading.Lock()
 
     def _load(self) -> None:
         if self._session is not None:
@@ -138,19 +191,26 @@ class OnnxQueryEmbedder:
         tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
         tokenizer.no_padding()
         self._tokenizer = tokenizer
+        try:
+            limits = json.loads((self.folder / _LIMITS).read_text())
+            self._native = int(limits["max_seq_length"])
+        except (OSError, ValueError, KeyError, TypeError):
+            self._native = self.max_tokens
 
     @property
     def dimensions(self) -> int:
         return int(self.embed_query("dimension probe").shape[0])
 
-    def _embed(self, texts: Sequence[str], max_tokens: int) -> np.ndarray:
+    def _embed(self, texts: Sequence[str], query: bool) -> np.ndarray:
         import numpy as np
 
         self._load()
-        self._tokenizer.enable_truncation(max_tokens)
+        limit = query_tokens(self.max_tokens, self._native) if query else self.max_tokens
         out = []
         for text in texts:
-            enc = self._tokenizer.encode(text)
+            with self._lock:  # truncation is tokenizer state; searches may run on several threads
+                self._tokenizer.enable_truncation(limit)
+                enc = self._tokenizer.encode(text)
             ids = np.array([enc.ids], dtype=np.int64)
             mask = np.array([enc.attention_mask], dtype=np.int64)
             feeds = {"input_ids": ids, "attention_mask": mask}
@@ -162,7 +222,7 @@ class OnnxQueryEmbedder:
         return normalise(np.stack(out))
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embed(texts, self.max_tokens)
+        return self._embed(texts, query=False)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._embed([text], max(self.max_tokens, QUERY_MAX_TOKENS))[0]
+        return self._embed([text], query=True)[0]

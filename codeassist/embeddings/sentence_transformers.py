@@ -5,17 +5,19 @@ local Hugging Face cache): nothing is downloaded, ``HF_HUB_OFFLINE`` is forced o
 define ``query``/``document`` prompts get them applied to the right side.
 
 Precision: on CPUs with AMX (Intel Sapphire Rapids and later) the model run in bfloat16 is
-~3x faster than in float32 and gives the same vectors to within cosine 0.9999 (measured on this
-project's corpora), so ``precision="auto"`` uses bf16 there and float32 elsewhere.
+2.5-3.5x faster than in float32 and gives the same vectors to within cosine 0.9999 (measured by
+``tests/benchmarks/bench_embed.py``), so ``precision="auto"`` uses bf16 there and float32
+elsewhere. The two share ``model_id`` and the embedding cache for that reason.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from .base import QUERY_MAX_TOKENS, EmbeddingError, normalise
+from .base import EmbeddingError, normalise, query_tokens
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -72,6 +74,7 @@ class SentenceTransformerEmbedder:
         self._model: Any = None
         self._bf16 = False
         self._native_limit = max_tokens
+        self._query_lock = threading.Lock()
 
     def _load(self) -> Any:
         if self._model is None:
@@ -86,7 +89,8 @@ class SentenceTransformerEmbedder:
                     f"cannot load embedding model {self._path!r} ({exc}); point embed_model at a "
                     "local sentence-transformers folder"
                 ) from None
-            self._native_limit = model.max_seq_length or self.max_tokens
+            self._native_limit = model.max_seq_length or int(
+                getattr(model.tokenizer, "model_max_length", 0) or 512)
             model.max_seq_length = min(self.max_tokens, self._native_limit)
             self._bf16 = _use_bf16(self.precision, str(model.device))
             if self._bf16:
@@ -121,9 +125,10 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         model = self._load()
-        limit = model.max_seq_length
-        model.max_seq_length = max(limit, min(QUERY_MAX_TOKENS, self._native_limit))
-        try:
-            return self._encode([text], "query")[0]
-        finally:
-            model.max_seq_length = limit
+        with self._query_lock:  # the length is model state: one query at a time changes it
+            limit = model.max_seq_length
+            model.max_seq_length = query_tokens(limit, self._native_limit)
+            try:
+                return self._encode([text], "query")[0]
+            finally:
+                model.max_seq_length = limit

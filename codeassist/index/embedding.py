@@ -2,14 +2,16 @@
 
 Runs after the lexical index is committed (search works from then on) and under the same writer
 lock. What is embedded: one short text per function, method, class, struct, interface, trait or
-enum (test code only with ``embed_tests``): where it is, its qualified name, signature, doc and
-the start of its body, cut to ``embed_max_tokens``. Everything goes through the shared
+enum (test code, Go ``testdata/`` included, only with ``embed_tests``): the end of its qualified
+name and of its path, its signature, the first paragraph of its doc and the start of its body,
+cut to ``embed_max_tokens`` (``unit_text``). Everything goes through the shared
 content-addressed cache, so unchanged code, renames and other checkouts cost nothing.
 
 Crash safety: the ``embedded`` table (symbol → vector id) is committed after each batch's vectors
-are in the store, and its rows are deleted with their file. On every run the store is reconciled
-with the table (vectors without a row are deleted, rows without a vector are redone), so an
-interrupted run resumes where it stopped and nothing is duplicated.
+are in the store, and its rows are deleted with their file, or when the symbol is no longer
+embedded by policy (``embed_tests`` turned off). On every run the store is reconciled with the
+table (vectors without a row are deleted, rows without a vector are redone), so an interrupted
+run resumes where it stopped and nothing is duplicated.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from ..vectors.mirror import META_KEY, VectorMirror, mirror_key, write_mirror
 from ..walker import is_test_path
 from .store import Store
 
-__all__ = ["EMBED_KINDS", "EmbedStats", "run_embedding", "collection_spec", "unit_text", "total_units",
+__all__ = ["EMBED_KINDS", "EmbedStats", "run_embedding", "stored_collection_spec", "collection_spec", "unit_text", "total_units",
            "stored_spec"]
 
 EMBED_KINDS = ("function", "method", "class", "struct", "interface", "trait", "enum")
@@ -123,6 +125,18 @@ def _spec_key(spec: CollectionSpec, settings: Settings) -> str:
                               settings.chroma_url)))
 
 
+def stored_collection_spec(store: Store, index_dir: Path, settings: Settings) -> CollectionSpec | None:
+    """The collection the index's vectors were written to, as recorded (not as the current
+    version would name it: after an upgrade that changes the embedded text, the old vectors
+    stay readable until the next index run replaces them)."""
+    key = store.meta("vector_spec")
+    if key is None:
+        return None
+    _name, model_id, dims, chunker, _url = key.split("|", 4)
+    return CollectionSpec(collection_spec(index_dir, model_id, int(dims), settings).name, model_id,
+                          int(dims), chunker)
+
+
 def stored_spec(store: Store) -> tuple[str, int, str] | None:
     """(model id, dimensions, chroma_url) of the vectors this index holds, if any."""
     key = store.meta("vector_spec")
@@ -194,7 +208,9 @@ def run_embedding(
     if (not units and not excluded and same_model and clean and unchanged_spec
             and stored[2] == settings.chroma_url):
         # nothing to do: no model is loaded, the vector store is not opened (unless the query
-        # mirror is missing, e.g. the index was written by an older version)
+        # mirror or the query model's export is missing, e.g. written by an older version)
+        if stats.units:
+            prepare_query_embedder(settings, embedder)  # only file checks when it exists
         if not settings.chroma_url and store.meta(META_KEY) is None and stats.units:
             spec = collection_spec(index_dir, stored[0], stored[1], settings)
             _refresh_mirror(store, index_dir, make_vector_store(settings, index_dir, spec),
