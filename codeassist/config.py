@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
+from .embeddings.base import PRECISIONS
 from .errors import ConfigError
 
 __all__ = ["Settings", "load_settings", "data_home", "config_path"]
@@ -239,7 +240,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, read_file: bool
     settings = Settings(**values)
     if settings.max_file_bytes <= 0 or settings.chunk_chars < 100:
         raise ConfigError("max_file_bytes must be > 0 and chunk_chars >= 100")
-    if settings.embed_precision not in ("auto", "fp32", "bf16"):
-        raise ConfigError(f"embed_precision must be auto, fp32 or bf16, not {settings.embed_precision!r}")
+    if settings.embed_precision not in PRECISIONS:
+        raise ConfigError(f"embed_precision must be {', '.join(PRECISIONS[:-1])} or {PRECISIONS[-1]},"
+                          f" not {settings.embed_precision!r}")
     return settings
 

@@ -299,23 +299,9 @@ def _symbols(store: Store, query: str, limit: int) -> list[tuple[int, int | None
     # One named identifier is strong evidence; a doc-like text naming twenty is not: split the
     # weight between them (measured by `codeassist eval`: hybrid fell below lexical without it).
     share = 1.0 / max(1, len(named)) ** SYMBOL_SHARE_EXPONENT
-    out: list[tuple[int, int | None, float]] = []
-    for _key, sym_id, strong in found[:limit]:
-        chunk_id = _chunk_for_symbol(store, sym_id)
-        if chunk_id is not None:
-            weight = SOURCE_WEIGHTS["symbol" if strong else "symbol_word"] * share
-            out.append((chunk_id, sym_id, weight))
-    return out
-
-
-def _chunk_for_symbol(store: Store, sym_id: int) -> int | None:
-    """The chunk where a symbol's definition starts."""
-    row = store.rows(
-        "SELECT c.id FROM symbols s JOIN chunks c ON c.file_id=s.file_id AND c.end_line >= s.start_line"
-        " WHERE s.id=? ORDER BY c.start_line LIMIT 1",
-        (sym_id,),
-    ).fetchone()
-    return row[0] if row else None
+    chunk_of = _chunks_for_symbols(store, [sym_id for _key, sym_id, _strong in found[:limit]])
+    return [(chunk_of[sym_id], sym_id, SOURCE_WEIGHTS["symbol" if strong else "symbol_word"] * share)
+            for _key, sym_id, strong in found[:limit] if sym_id in chunk_of]
 
 
 def _chunks_for_symbols(store: Store, symbol_ids: list[int]) -> dict[int, int]:

@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from .base import EmbeddingError, normalise, query_tokens
+from .base import PRECISIONS, EmbeddingError, normalise, query_tokens
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -31,8 +31,10 @@ _BF16_BATCH = 32
 
 def _use_bf16(precision: str, device: str) -> bool:
     """bf16 when asked, or ("auto") on a CPU whose AMX units make it fast."""
-    if precision != "auto" or not device.startswith("cpu"):
-        return precision == "bf16" and device.startswith("cpu")
+    if precision == "fp32" or not device.startswith("cpu"):
+        return False
+    if precision == "bf16":
+        return True
     import torch
 
     probe = getattr(torch.cpu, "_is_amx_tile_supported", None)
@@ -59,8 +61,9 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, model: str | None = None, *, max_tokens: int = 256, device: str = "cpu",
                  batch_size: int = 64, precision: str = "auto") -> None:
-        if precision not in ("auto", "fp32", "bf16"):
-            raise EmbeddingError(f"embed_precision must be auto, fp32 or bf16, not {precision!r}")
+        if precision not in PRECISIONS:
+            raise EmbeddingError(f"embed_precision must be {', '.join(PRECISIONS[:-1])} or {PRECISIONS[-1]},"
+                                 f" not {precision!r}")
         self._model_ref = model or ""
         #: the local folder the model is loaded from
         self.model_path = str(default_model_path()) if not model else model

@@ -114,9 +114,14 @@ def _body(store: Store, file_id: int, start_line: int, doc: str) -> str:
     return "\n".join(body[:_BODY_LINES])
 
 
+def _unit_ids(store: Store, settings: Settings) -> set[int]:
+    """The symbols that have a vector when embedding is complete."""
+    return {row[0] for row in _units(store, settings, pending_only=False, columns="s.id, f.path")}
+
+
 def total_units(store: Store, settings: Settings) -> int:
     """How many symbols get a vector when embedding is complete."""
-    return len(_units(store, settings, pending_only=False, columns="s.id, f.path"))
+    return len(_unit_ids(store, settings))
 
 
 def _spec_key(spec: CollectionSpec, settings: Settings) -> str:
@@ -125,25 +130,31 @@ def _spec_key(spec: CollectionSpec, settings: Settings) -> str:
                               settings.chroma_url)))
 
 
+def _stored_key(store: Store) -> tuple[str, str, int, str, str] | None:
+    """The recorded ``vector_spec`` (as ``_spec_key`` wrote it): name, model id, dimensions,
+    chunker version, chroma_url."""
+    key = store.meta("vector_spec")
+    if key is None:
+        return None
+    name, model_id, dims, chunker, chroma_url = key.split("|", 4)
+    return name, model_id, int(dims), chunker, chroma_url
+
+
 def stored_collection_spec(store: Store, index_dir: Path, settings: Settings) -> CollectionSpec | None:
     """The collection the index's vectors were written to, as recorded (not as the current
     version would name it: after an upgrade that changes the embedded text, the old vectors
     stay readable until the next index run replaces them)."""
-    key = store.meta("vector_spec")
-    if key is None:
+    stored = _stored_key(store)
+    if stored is None:
         return None
-    _name, model_id, dims, chunker, _url = key.split("|", 4)
-    return CollectionSpec(collection_spec(index_dir, model_id, int(dims), settings).name, model_id,
-                          int(dims), chunker)
+    _name, model_id, dims, chunker, _url = stored
+    return CollectionSpec(collection_spec(index_dir, model_id, dims, settings).name, model_id, dims, chunker)
 
 
 def stored_spec(store: Store) -> tuple[str, int, str] | None:
     """(model id, dimensions, chroma_url) of the vectors this index holds, if any."""
-    key = store.meta("vector_spec")
-    if key is None:
-        return None
-    _name, model_id, dims, _chunker, chroma_url = key.split("|", 4)
-    return model_id, int(dims), chroma_url
+    stored = _stored_key(store)
+    return None if stored is None else (stored[1], stored[2], stored[4])
 
 
 def _refresh_mirror(store: Store, index_dir: Path, vectors: object, spec_key: str,
@@ -193,7 +204,7 @@ def run_embedding(
     stats = EmbedStats()
     embedder = make_embedder(settings)
     units = _units(store, settings)
-    wanted = {row[0] for row in _units(store, settings, pending_only=False, columns="s.id, f.path")}
+    wanted = _unit_ids(store, settings)
     stats.units = len(wanted)
     # vectors of symbols no longer embedded by policy (embed_tests turned off, a folder now
     # counted as test code): removed like a deleted file's
@@ -203,8 +214,8 @@ def run_embedding(
     stored = stored_spec(store)
     same_model = stored is not None and stored[0] == embedder.model_id
     clean = store.meta("vectors_dirty") != "1" and store.meta("embedding_complete") == "1"
-    unchanged_spec = stored is not None and previous == _spec_key(
-        collection_spec(index_dir, stored[0], stored[1], settings), settings)
+    current = collection_spec(index_dir, stored[0], stored[1], settings) if stored is not None else None
+    unchanged_spec = current is not None and previous == _spec_key(current, settings)
     if (not units and not excluded and same_model and clean and unchanged_spec
             and stored[2] == settings.chroma_url):
         # nothing to do: no model is loaded, the vector store is not opened (unless the query
@@ -212,9 +223,8 @@ def run_embedding(
         if stats.units:
             prepare_query_embedder(settings, embedder)  # only file checks when it exists
         if not settings.chroma_url and store.meta(META_KEY) is None and stats.units:
-            spec = collection_spec(index_dir, stored[0], stored[1], settings)
-            _refresh_mirror(store, index_dir, make_vector_store(settings, index_dir, spec),
-                            _spec_key(spec, settings))
+            _refresh_mirror(store, index_dir, make_vector_store(settings, index_dir, current),
+                            _spec_key(current, settings))
         stats.seconds = time.perf_counter() - started
         report("embed", stats.units, stats.units)
         return stats
