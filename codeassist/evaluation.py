@@ -5,6 +5,10 @@ removed from a copy of the repository (replaced in place, so every line number a
 stays the same), the copy is indexed, and each doc text, with the function's own name taken out,
 becomes a query. Recall@1/5/10 and MRR@10 are reported for each retrieval mode, so that models
 and settings can be compared on the user's own code.
+
+The definitions of one name in one file (TypeScript overload signatures, ``@overload`` stubs)
+are one target, since search shows them as one hit; a doc text shared by several functions is
+not a query.
 """
 
 from __future__ import annotations
@@ -23,10 +27,11 @@ from typing import Callable, Iterator
 from .errors import IndexNotBuiltError
 from .parsing.extract import parse_file
 from .project import Project
+from .results import SearchHit
 from .walker import is_test_path
 
 __all__ = ["EvalTarget", "ModeResult", "EvalReport", "evaluate", "MODES", "NeedleReport", "needle_check",
-           "blanked_copy"]
+           "blanked_copy", "hit_matches"]
 
 #: retrieval modes: name -> sources fused ("dense" is added, and joins hybrid, when the
 #: repository has embeddings)
@@ -88,6 +93,35 @@ def _query_from_doc(doc: str, name: str) -> str:
     return " ".join(words[:_QUERY_WORDS])
 
 
+def _candidates(rows: list[tuple]) -> tuple[list[tuple], dict[tuple[str, str], list[int]]]:
+    """Documented functions that make a fair target, and the start lines of every documented
+    definition of each (path, qualname).
+
+    Search shows the definitions of one name in one file (overload signatures, ``@overload``
+    stubs, a property's getter and setter) as one hit, so they are one target, described by its
+    longest doc. A doc text that several functions share ("@deprecated Pass an array of sources
+    instead") names none of them and is left out."""
+    groups: dict[tuple[str, str], list[tuple]] = {}
+    for row in rows:
+        if not is_test_path(row[0]) and len(row[5].split()) >= _MIN_DOC_WORDS:
+            groups.setdefault((row[0], row[1]), []).append(row)
+    owners: dict[str, set[tuple[str, str]]] = {}  # query text -> the functions it describes
+    for key, group in groups.items():
+        for row in group:
+            owners.setdefault(_query_from_doc(row[5], row[2]), set()).add(key)
+    best = [max(group, key=lambda r: (len(r[5]), -r[3])) for group in groups.values()]
+    fair = [row for row in best if len(owners[_query_from_doc(row[5], row[2])]) == 1]
+    return fair, {key: [r[3] for r in group] for key, group in groups.items()}
+
+
+def hit_matches(hit: SearchHit, target: EvalTarget) -> bool:
+    """Whether a search hit is the target: it overlaps the target's lines, or it is the
+    target's name in the target's file (search merges the definitions of one name there)."""
+    return hit.path == target.path and (
+        hit.symbol == target.qualname
+        or (hit.start_line <= target.end_line and hit.end_line >= target.start_line))
+
+
 def _blank_doc(data: bytearray, span: tuple[int, int], python: bool) -> None:
     """Overwrite a doc in place, keeping offsets: a docstring becomes ``...``, a comment spaces."""
     start, end = span
@@ -113,7 +147,7 @@ def blanked_copy(project: Project, *, limit: int, seed: int,
             "SELECT f.path, s.qualname, s.name, s.start_line, s.end_line, s.doc FROM symbols s"
             " JOIN files f ON f.id=s.file_id WHERE s.kind IN ('function', 'method') AND s.doc != ''"
         ).fetchall()
-    candidates = [r for r in rows if not is_test_path(r[0]) and len(r[5].split()) >= _MIN_DOC_WORDS]
+    candidates, siblings = _candidates(rows)
     candidates.sort(key=lambda r: hashlib.blake2b(f"{seed}\0{r[0]}\0{r[1]}\0{r[3]}".encode()).digest())
     chosen = candidates[:limit]
     by_file: dict[str, list[tuple]] = {}
@@ -142,7 +176,10 @@ def blanked_copy(project: Project, *, limit: int, seed: int,
                 span = spans.get((qualname, start))
                 if not span or span == (0, 0):
                     continue  # the file changed since it was indexed
-                _blank_doc(data, span, python=language == "python")
+                # the overloads sharing the name lose their docs too: search shows them as one hit
+                for line in siblings.get((path, qualname), (start,)):
+                    if (other := spans.get((qualname, line))) and other != (0, 0):
+                        _blank_doc(data, other, python=language == "python")
                 query = _query_from_doc(doc, name)
                 if query:
                     targets.append(EvalTarget(path, qualname, start, end, query))
@@ -183,12 +220,7 @@ def evaluate(
             ranks = []
             for target in targets:
                 hits = copy.search(target.query, k=10, sources=set(sources))
-                rank = next(
-                    (i for i, h in enumerate(hits, start=1)
-                     if h.path == target.path and h.start_line <= target.end_line
-                     and h.end_line >= target.start_line),
-                    0,
-                )
+                rank = next((i for i, h in enumerate(hits, start=1) if hit_matches(h, target)), 0)
                 ranks.append(rank)
             n = max(1, len(ranks))
             results.append(

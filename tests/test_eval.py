@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import codeassist
-from codeassist.evaluation import _blank_doc, _query_from_doc, evaluate, is_test_path
+from codeassist.evaluation import _blank_doc, _query_from_doc, blanked_copy, evaluate, hit_matches, is_test_path
+from codeassist.results import SearchHit
 from codeassist.parsing.extract import parse_file
 
 from .conftest import run_cli
@@ -89,3 +90,51 @@ def test_eval_cli_json(make_repo):
     assert data["targets"] == 4
     assert [r["mode"] for r in data["results"]] == ["lexical", "hybrid"]
     assert set(data["results"][0]) == {"mode", "recall_at_1", "recall_at_5", "recall_at_10", "mrr"}
+
+
+def test_overloads_are_one_target_and_shared_docs_are_no_query(make_repo):
+    root = make_repo({
+        "src/merge.ts": '''/**
+ * @deprecated Pass an array of sources instead. Will be removed in the next major.
+ */
+export function merge(a: number, b: number): number;
+/**
+ * Combines two sorted number lists into one sorted list, keeping duplicates in place.
+ */
+export function merge(a: number[], b: number[]): number[];
+export function merge(a: any, b: any): any {
+  return [...a, ...b].sort();
+}
+''',
+        "src/zip.ts": '''/**
+ * @deprecated Pass an array of sources instead. Will be removed in the next major.
+ */
+export function zip(a: number, b: number): number;
+export function zip(a: any, b: any): any {
+  return a.map((x: any, i: number) => [x, b[i]]);
+}
+
+/**
+ * Splits a word list into chunks of a given size for batched uploads.
+ */
+export function chunk(words: string[], size: number): string[][] {
+  return [words.slice(0, size)];
+}
+''',
+    })
+    project = codeassist.open(root)
+    project.index()
+    with blanked_copy(project, limit=50, seed=0, say=lambda m: None) as (copy, targets, candidates):
+        # merge: one target, described by its longest doc; zip's only doc is shared: no target
+        assert sorted((t.qualname, t.query[:19]) for t in targets) == [
+            ("chunk", "Splits a word list "), ("merge", "Combines two sorted")]
+        assert candidates == 2
+        blanked = (copy.root / "src/merge.ts").read_text()
+        assert "deprecated" not in blanked and "Combines" not in blanked  # every overload's doc
+        assert "deprecated" in (copy.root / "src/zip.ts").read_text()
+        target = next(t for t in targets if t.qualname == "merge")
+        hits = copy.search(target.query, k=10, sources={"lexical", "symbol", "path"})
+        merged = [h for h in hits if h.path == "src/merge.ts"]
+        assert merged and all(hit_matches(h, target) for h in merged)
+        other = SearchHit("src/merge.ts", 1, 3, "mergeAll", "function", 1.0, "")
+        assert not hit_matches(other, target)

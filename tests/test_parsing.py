@@ -192,3 +192,83 @@ def test_identifier_terms():
         "getusername get user name getusername get user name"
     )
     assert query_terms("where is getUserName defined?") == ["getusername", "user", "name", "defined"]
+
+
+def test_methods_defined_outside_their_type_are_named_after_it():
+    go = '''package keys
+
+type Int struct{}
+type Float struct{}
+type List[T any] struct{}
+
+// Get reads an int.
+func (k *Int) Get() int { return 0 }
+
+// Get reads a float.
+func (k Float) Get() float64 { return 0 }
+
+func (l *List[T]) Push(x T) {}
+
+func Free() {}
+'''
+    names = {(s.qualname, s.start_line) for s in _parse("keys/keys.go", go).symbols if s.kind != "struct"}
+    assert names == {("Int.Get", 8), ("Float.Get", 11), ("List.Push", 13), ("Free", 15)}
+    rust = '''struct Store<T> { items: Vec<T> }
+trait Repo { fn get(&self) -> u8; }
+impl<T> Repo for Store<T> { fn get(&self) -> u8 { 0 } }
+impl crate::other::Cache { fn get(&self) -> u8 { 1 } }
+fn get() {}
+'''
+    methods = sorted(s.qualname for s in _parse("src/lib.rs", rust).symbols if s.name == "get")
+    assert methods == ["Cache.get", "Repo.get", "Store.get", "get"]
+
+
+def test_search_keeps_same_named_go_methods_of_two_types_apart(make_repo):
+    import codeassist
+
+    root = make_repo({"keys/keys.go": '''package keys
+
+type Int struct{}
+type Float struct{}
+
+// Lookup reads an int label.
+func (k *Int) Lookup(m Map) int {
+	m.touch(0, "padding line 0 so that each method is a chunk of its own")
+	m.touch(1, "padding line 1 so that each method is a chunk of its own")
+	m.touch(2, "padding line 2 so that each method is a chunk of its own")
+	m.touch(3, "padding line 3 so that each method is a chunk of its own")
+	m.touch(4, "padding line 4 so that each method is a chunk of its own")
+	m.touch(5, "padding line 5 so that each method is a chunk of its own")
+	m.touch(6, "padding line 6 so that each method is a chunk of its own")
+	m.touch(7, "padding line 7 so that each method is a chunk of its own")
+	m.touch(8, "padding line 8 so that each method is a chunk of its own")
+	m.touch(9, "padding line 9 so that each method is a chunk of its own")
+	m.touch(10, "padding line 10 so that each method is a chunk of its own")
+	m.touch(11, "padding line 11 so that each method is a chunk of its own")
+	return m.intValue(k)
+}
+
+// Lookup reads a float label.
+func (k *Float) Lookup(m Map) float64 {
+	m.touch(0, "padding line 0 so that each method is a chunk of its own")
+	m.touch(1, "padding line 1 so that each method is a chunk of its own")
+	m.touch(2, "padding line 2 so that each method is a chunk of its own")
+	m.touch(3, "padding line 3 so that each method is a chunk of its own")
+	m.touch(4, "padding line 4 so that each method is a chunk of its own")
+	m.touch(5, "padding line 5 so that each method is a chunk of its own")
+	m.touch(6, "padding line 6 so that each method is a chunk of its own")
+	m.touch(7, "padding line 7 so that each method is a chunk of its own")
+	m.touch(8, "padding line 8 so that each method is a chunk of its own")
+	m.touch(9, "padding line 9 so that each method is a chunk of its own")
+	m.touch(10, "padding line 10 so that each method is a chunk of its own")
+	m.touch(11, "padding line 11 so that each method is a chunk of its own")
+	return m.floatValue(k)
+}
+'''})
+    project = codeassist.open(root, embed=False)
+    project.index()
+    hits = project.search("Lookup", k=5, sources={"symbol"})
+    # two hits, not one merged "Lookup" (chunks: the file head with Int's method, then Float's)
+    assert [(h.symbol, h.start_line) for h in hits] == [("Int.Lookup", 1), ("Float.Lookup", 24)]
+    dotted = project.search("Float.Lookup", k=1, sources={"symbol"})
+    assert [h.symbol for h in dotted] == ["Float.Lookup"]

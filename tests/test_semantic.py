@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from codeassist.embeddings.base import EmbeddingError
 from codeassist.embeddings.onnx_query import OnnxQueryEmbedder
 from codeassist.embeddings.sentence_transformers import SentenceTransformerEmbedder
 from codeassist.index.store import Store
+from codeassist.vectors.mirror import META_KEY, VectorMirror
 
 from .conftest import generated_python_files, run_cli
 from .openai_server import LocalOpenAIServer
@@ -41,6 +43,24 @@ def _vector_ids(project) -> tuple[set[str], set[str]]:
     embedder = make_query_embedder(project.settings)
     spec = collection_spec(project.index_dir, embedder.model_id, embedder.dimensions, project.settings)
     return make_vector_store(project.settings, project.index_dir, spec).ids(), table
+
+
+def _staged(project) -> tuple[set[str], set[str]]:
+    """(vector ids staged for deletion, vector ids staged for addition)."""
+    store = Store.open(project.index_dir)
+    try:
+        return ({v for (v,) in store.rows("SELECT vector_id FROM vector_trash")},
+                {v for (v,) in store.rows("SELECT vector_id FROM vector_outbox")})
+    finally:
+        store.close()
+
+
+def _meta(project, key: str) -> str | None:
+    store = Store.open(project.index_dir)
+    try:
+        return store.meta(key)
+    finally:
+        store.close()
 
 
 def test_index_embeds_symbols_and_search_uses_them(multi_repo):
@@ -113,8 +133,38 @@ def test_incremental_embedding_reuses_the_cache_and_drops_deleted_vectors(multi_
     # every other symbol of the re-parsed file came from the cache
     assert second.embed_computed == 2
     assert second.embedded == second.embed_units < first.embed_units
+    # a small change is staged: the query mirror has it at once, Chroma (whose import alone
+    # costs ~1 s) gets it with the next run that opens it
+    trash, outbox = _staged(project)
     vector_ids, table = _vector_ids(project)
-    assert vector_ids == table
+    assert outbox and trash and not outbox & vector_ids and trash <= vector_ids
+    assert (vector_ids - trash) | outbox == table
+    assert set(VectorMirror.open(project.index_dir / "mirror", _meta(project, META_KEY)).rows()) == table
+    hits = project.search("exponential backoff delay before the next attempt", sources={"dense"})
+    assert any(h.symbol and h.symbol.endswith("backoff") for h in hits)
+    assert project.index().embedded == second.embedded  # nothing new: still staged, no-op
+    assert _staged(project) == (trash, outbox)
+    shutil.rmtree(project.index_dir / "mirror")  # a run that opens Chroma applies what was staged
+    project.index()
+    vector_ids, table = _vector_ids(project)
+    assert vector_ids == table and _staged(project) == (set(), set())
+
+
+def test_a_large_change_opens_the_vector_store_and_applies_what_was_staged(multi_repo, monkeypatch):
+    from codeassist.index import embedding
+
+    project = codeassist.open(multi_repo)
+    project.index()
+    retry = multi_repo / "payments" / "retry.py"
+    retry.write_text(retry.read_text().replace("0.5 * 2 ** attempt", "0.75 * 2 ** attempt"))
+    project.index()
+    assert _staged(project)[1]
+    monkeypatch.setattr(embedding, "STAGE_LIMIT", 0)  # every change is "large" now
+    (multi_repo / "payments" / "extra.py").write_text("def refund(order):\n    return order.total\n")
+    stats = project.index()
+    vector_ids, table = _vector_ids(project)
+    assert vector_ids == table and _staged(project) == (set(), set())
+    assert stats.embedded == stats.embed_units
 
 
 def test_a_second_checkout_costs_no_embeddings(make_repo, multi_repo, tmp_path):

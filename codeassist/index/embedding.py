@@ -8,10 +8,16 @@ cut to ``embed_max_tokens`` (``unit_text``). Everything goes through the shared
 content-addressed cache, so unchanged code, renames and other checkouts cost nothing.
 
 Crash safety: the ``embedded`` table (symbol → vector id) is committed after each batch's vectors
-are in the store, and its rows are deleted with their file, or when the symbol is no longer
-embedded by policy (``embed_tests`` turned off). On every run the store is reconciled with the
-table (vectors without a row are deleted, rows without a vector are redone), so an interrupted
-run resumes where it stopped and nothing is duplicated.
+are in the store, and its rows are deleted with their file (their vector ids go to
+``vector_trash``), or when the symbol is no longer embedded by policy (``embed_tests`` turned
+off). Whenever the vector store is opened, the staged changes are applied and the store is
+reconciled with the table (vectors without a row are deleted, rows without a vector are redone),
+so an interrupted run resumes where it stopped and nothing is duplicated.
+
+A small change (``STAGE_LIMIT``; embedded Chroma only) does not open the vector store at all:
+its new vectors go to ``vector_outbox`` in the same transactions as their ``embedded`` rows and
+the query mirror is rewritten, so searches see them at once; Chroma receives them with the next
+run that opens it.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from ..walker import is_test_path
 from .store import Store
 
 __all__ = ["EMBED_KINDS", "EmbedStats", "run_embedding", "stored_collection_spec", "collection_spec", "unit_text", "total_units",
-           "stored_spec"]
+           "stored_spec", "STAGE_LIMIT"]
 
 EMBED_KINDS = ("function", "method", "class", "struct", "interface", "trait", "enum")
 _BATCH = 256
@@ -157,12 +163,12 @@ def stored_spec(store: Store) -> tuple[str, int, str] | None:
     return None if stored is None else (stored[1], stored[2], stored[4])
 
 
-def _refresh_mirror(store: Store, index_dir: Path, vectors: object, spec_key: str,
+def _refresh_mirror(store: Store, index_dir: Path, fetch: Callable[[list[str]], object], spec_key: str,
                     old: VectorMirror | None = None, fresh: dict[str, object] | None = None) -> None:
     """Write the numpy query mirror of the vectors the index holds, then record its key.
 
     Rows come from this run's new vectors (``fresh``), then the previous mirror (``old``), and
-    only the rest are read back from the vector store (all of them the first time)."""
+    only the rest are read with ``fetch`` (all of them the first time)."""
     import numpy as np
 
     ids = [r[0] for r in store.rows("SELECT vector_id FROM embedded ORDER BY vector_id")]
@@ -171,7 +177,7 @@ def _refresh_mirror(store: Store, index_dir: Path, vectors: object, spec_key: st
     fresh = fresh or {}
     old_rows = old.rows() if old is not None else {}
     missing = [i for i in ids if i not in fresh and i not in old_rows]
-    fetched = dict(zip(missing, vectors.vectors(missing))) if missing else {}  # type: ignore[attr-defined]
+    fetched = dict(zip(missing, fetch(missing))) if missing else {}  # type: ignore[call-overload]
     sample = next(iter(fresh.values()), None)
     if sample is None:
         sample = next(iter(fetched.values()), None)
@@ -190,6 +196,59 @@ def _refresh_mirror(store: Store, index_dir: Path, vectors: object, spec_key: st
     store.set_meta(META_KEY, key)
 
 
+def _staged(store: Store) -> tuple[list[str], list[tuple[str, str, bytes]]]:
+    """Vector ids waiting to be deleted from the vector store, and vectors waiting to be added."""
+    trash = [r[0] for r in store.rows("SELECT vector_id FROM vector_trash ORDER BY vector_id")]
+    outbox = store.rows("SELECT vector_id, path, vector FROM vector_outbox ORDER BY vector_id").fetchall()
+    return trash, outbox
+
+
+def _flush_staged(store: Store, vectors: object) -> int:
+    """Apply the staged deletions and additions to the vector store; returns the deletions."""
+    import numpy as np
+
+    trash, outbox = _staged(store)
+    if trash:
+        vectors.delete(trash)  # type: ignore[attr-defined]
+    if outbox:
+        matrix = np.stack([np.frombuffer(blob, dtype=np.float32) for _v, _p, blob in outbox])
+        vectors.upsert([v for v, _p, _b in outbox], matrix,  # type: ignore[attr-defined]
+                       [{"path": path} for _v, path, _b in outbox])
+    _clear_staged(store)
+    return len(trash)
+
+
+def _clear_staged(store: Store) -> None:
+    store.begin()
+    store.conn.execute("DELETE FROM vector_trash")
+    store.conn.execute("DELETE FROM vector_outbox")
+    store.commit()
+
+
+def _embed_units(store: Store, embedder: object, units: list[tuple],
+                 write: Callable[[list[tuple], list[str], object], None],
+                 progress: Callable[[int], None]) -> dict[str, object]:
+    """Embed ``units`` batch by batch; ``write(batch, ids, matrix)`` stores each batch (and
+    commits its ``embedded`` rows). Returns the new vectors by id."""
+    from ..embeddings.cache import text_key
+
+    fresh: dict[str, object] = {}
+    done = 0
+    for start in range(0, len(units), _BATCH):
+        batch = units[start : start + _BATCH]
+        texts = [
+            unit_text(path, qualname, signature, doc, _body(store, file_id, line, doc))
+            for _sid, path, qualname, signature, doc, line, file_id in batch
+        ]
+        matrix = embedder.embed_documents(texts)  # type: ignore[attr-defined]
+        ids = [f"{text_key(embedder.model_id, t)[:16]}-{row[0]}" for t, row in zip(texts, batch)]  # type: ignore[attr-defined]
+        write(batch, ids, matrix)
+        fresh.update(zip(ids, matrix))
+        done += len(batch)
+        progress(done)
+    return fresh
+
+
 def run_embedding(
     store: Store,
     index_dir: Path,
@@ -197,8 +256,7 @@ def run_embedding(
     report: Callable[[str, int, int], None],
 ) -> EmbedStats:
     """Bring the vectors up to date with the symbols in ``store``."""
-    from ..backends import make_embedder, make_vector_store, prepare_query_embedder
-    from ..embeddings.cache import text_key
+    from ..backends import make_embedder, prepare_query_embedder
 
     started = time.perf_counter()
     stats = EmbedStats()
@@ -213,38 +271,103 @@ def run_embedding(
     previous = store.meta("vector_spec")
     stored = stored_spec(store)
     same_model = stored is not None and stored[0] == embedder.model_id
-    clean = store.meta("vectors_dirty") != "1" and store.meta("embedding_complete") == "1"
+    clean = store.meta("embedding_complete") == "1"
     current = collection_spec(index_dir, stored[0], stored[1], settings) if stored is not None else None
-    unchanged_spec = current is not None and previous == _spec_key(current, settings)
-    if (not units and not excluded and same_model and clean and unchanged_spec
-            and stored[2] == settings.chroma_url):
-        # nothing to do: no model is loaded, the vector store is not opened (unless the query
-        # mirror or the query model's export is missing, e.g. written by an older version)
+    unchanged_spec = (current is not None and previous == _spec_key(current, settings)
+                      and stored[2] == settings.chroma_url)
+    steady = same_model and clean and unchanged_spec and not excluded
+    trash = store.rows("SELECT COUNT(*) FROM vector_trash").fetchone()[0]
+    mirror = None if settings.chroma_url or not steady else VectorMirror.open(
+        index_dir / "mirror", store.meta(META_KEY))
+    if steady and not units and not trash and (mirror is not None or settings.chroma_url or not stats.units):
+        # nothing to do: no model is loaded, the vector store is not opened (the query model's
+        # export is re-made if missing, e.g. written by an older version)
         if stats.units:
             prepare_query_embedder(settings, embedder)  # only file checks when it exists
-        if not settings.chroma_url and store.meta(META_KEY) is None and stats.units:
-            _refresh_mirror(store, index_dir, make_vector_store(settings, index_dir, current),
-                            _spec_key(current, settings))
         stats.seconds = time.perf_counter() - started
         report("embed", stats.units, stats.units)
         return stats
+    outbox = store.rows("SELECT COUNT(*) FROM vector_outbox").fetchone()[0]
+    if mirror is not None and len(units) + outbox <= STAGE_LIMIT:
+        _run_staged(store, index_dir, settings, embedder, units, mirror, stats, report)
+    else:
+        _run_full(store, index_dir, settings, embedder, excluded, stored if same_model else None,
+                  previous, stats, report)
+    prepare_query_embedder(settings, embedder)
+    stats.computed = getattr(embedder, "computed", stats.embedded)
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+#: a small change (a few edited files) is staged in the index instead of opening the vector
+#: store (importing chromadb alone takes ~1 s): searches read the query mirror, which is updated
+#: at once; the staged changes reach Chroma with the next larger run (or one that finds the
+#: mirror missing). Only with embedded Chroma: a shared server is always written directly.
+STAGE_LIMIT = 2_000
+
+
+def _run_staged(store: Store, index_dir: Path, settings: Settings, embedder: object, units: list[tuple],
+                mirror: VectorMirror, stats: EmbedStats, report: Callable[[str, int, int], None]) -> None:
+    """Embed a small change without opening the vector store: vectors and deletions are staged
+    in the index (committed with their ``embedded`` rows) and the query mirror is rewritten."""
+    import numpy as np
+
+    spec_key = store.meta("vector_spec") or ""
+    store.conn.execute("DELETE FROM meta WHERE key=?", (META_KEY,))  # vectors change from here on
+
+    def write(batch: list[tuple], ids: list[str], matrix: object) -> None:
+        store.begin()
+        store.conn.executemany(
+            "INSERT OR REPLACE INTO embedded(symbol_id, vector_id) VALUES(?, ?)",
+            [(row[0], vid) for row, vid in zip(batch, ids)])
+        store.conn.executemany(
+            "INSERT OR REPLACE INTO vector_outbox(vector_id, path, vector) VALUES(?, ?, ?)",
+            [(vid, row[1], np.asarray(vec, dtype=np.float32).tobytes())
+             for row, vid, vec in zip(batch, ids, matrix)])  # type: ignore[call-overload]
+        store.conn.executemany("DELETE FROM vector_trash WHERE vector_id=?", [(v,) for v in ids])
+        store.commit()
+        stats.embedded += len(batch)
+
+    done_before = stats.units - len(units)
+    fresh = _embed_units(store, embedder, units, write,
+                         lambda done: report("embed", done_before + done, stats.units))
+
+    def from_outbox(ids: list[str]) -> object:  # rows the old mirror lacks (staged earlier)
+        found = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            found.update(store.rows(
+                f"SELECT vector_id, vector FROM vector_outbox WHERE vector_id IN ({','.join('?' * len(part))})",
+                part))
+        if len(found) < len(ids):
+            raise LookupError("a vector is neither in the mirror nor staged")
+        return [np.frombuffer(found[i], dtype=np.float32) for i in ids]
+
+    _refresh_mirror(store, index_dir, from_outbox, spec_key, mirror, fresh)
+
+
+def _run_full(store: Store, index_dir: Path, settings: Settings, embedder: object,
+              excluded: list[tuple[str, int]], stored: tuple[str, int, str] | None, previous: str | None,
+              stats: EmbedStats, report: Callable[[str, int, int], None]) -> None:
+    """Open the vector store, apply what was staged, reconcile it with the index, embed."""
+    from ..backends import make_vector_store
 
     # the model's dimension count is known from the last run when the model is the same
-    dimensions = stored[1] if same_model and stored is not None else embedder.dimensions
-    spec = collection_spec(index_dir, embedder.model_id, dimensions, settings)
+    dimensions = stored[1] if stored is not None else embedder.dimensions  # type: ignore[attr-defined]
+    spec = collection_spec(index_dir, embedder.model_id, dimensions, settings)  # type: ignore[attr-defined]
     spec_key = _spec_key(spec, settings)
     if previous not in (None, spec_key):
         stats.reset = f"embedding settings changed ({previous} -> {spec_key}); re-embedding"
         store.begin()
         store.conn.execute("DELETE FROM embedded")
         store.commit()
+        _clear_staged(store)  # vectors of the old settings: the collection starts afresh
     vectors = make_vector_store(settings, index_dir, spec, reset_on_mismatch=True)
     old_mirror = VectorMirror.open(index_dir / "mirror", store.meta(META_KEY)) if previous == spec_key else None
-    fresh: dict[str, object] = {}
+    stats.removed += _flush_staged(store, vectors)
     store.conn.execute("DELETE FROM meta WHERE key=?", (META_KEY,))  # vectors change from here on
     store.set_meta("vector_spec", spec_key)
     store.set_meta("embedding_complete", "0")
-    prepare_query_embedder(settings, embedder)
 
     if excluded:
         store.begin()
@@ -256,27 +379,19 @@ def run_embedding(
     orphans = sorted(present - known.keys())
     if orphans:
         vectors.delete(orphans)
-        stats.removed = len(orphans)
+        stats.removed += len(orphans)
     lost = [symbol for vector_id, symbol in known.items() if vector_id not in present]
     if lost:
         store.begin()
         store.conn.executemany("DELETE FROM embedded WHERE symbol_id=?", [(s,) for s in lost])
         store.commit()
-    store.set_meta("vectors_dirty", "0")
 
     units = _units(store, settings)  # again: reconciliation may have put some back
     done_before = stats.units - len(units)
     report("embed", done_before, stats.units)
-    for start in range(0, len(units), _BATCH):
-        batch = units[start : start + _BATCH]
-        texts = [
-            unit_text(path, qualname, signature, doc, _body(store, file_id, line, doc))
-            for _sid, path, qualname, signature, doc, line, file_id in batch
-        ]
-        matrix = embedder.embed_documents(texts)
-        ids = [f"{text_key(embedder.model_id, t)[:16]}-{row[0]}" for t, row in zip(texts, batch)]
+
+    def write(batch: list[tuple], ids: list[str], matrix: object) -> None:
         vectors.upsert(ids, matrix, [{"path": row[1]} for row in batch])
-        fresh.update(zip(ids, matrix))
         store.begin()
         store.conn.executemany(
             "INSERT OR REPLACE INTO embedded(symbol_id, vector_id) VALUES(?, ?)",
@@ -284,10 +399,9 @@ def run_embedding(
         )
         store.commit()
         stats.embedded += len(batch)
-        report("embed", done_before + stats.embedded, stats.units)
+
+    fresh = _embed_units(store, embedder, units, write,
+                         lambda done: report("embed", done_before + done, stats.units))
     store.set_meta("embedding_complete", "1")
     if not settings.chroma_url:
-        _refresh_mirror(store, index_dir, vectors, spec_key, old_mirror, fresh)
-    stats.computed = getattr(embedder, "computed", stats.embedded)
-    stats.seconds = time.perf_counter() - started
-    return stats
+        _refresh_mirror(store, index_dir, vectors.vectors, spec_key, old_mirror, fresh)

@@ -22,7 +22,7 @@ from ..parsing.terms import TermExpander
 
 __all__ = ["Store", "FileRow", "SCHEMA_VERSION", "last_component"]
 
-SCHEMA_VERSION = 4  # bump on any change to tables, FTS columns or term rules
+SCHEMA_VERSION = 5  # bump on any change to tables, FTS columns or term rules
 DB_NAME = "index.sqlite"
 
 _SCHEMA = """
@@ -70,6 +70,15 @@ CREATE TABLE IF NOT EXISTS chunks(
 CREATE TABLE IF NOT EXISTS embedded(
     symbol_id INTEGER PRIMARY KEY,   -- a symbol whose vector is in the vector store
     vector_id TEXT NOT NULL UNIQUE   -- its id there
+);
+-- changes not yet applied to the vector store (a small re-index stages them; see embedding.py)
+CREATE TABLE IF NOT EXISTS vector_trash(
+    vector_id TEXT PRIMARY KEY       -- a deleted symbol's vector, still in the vector store
+);
+CREATE TABLE IF NOT EXISTS vector_outbox(
+    vector_id TEXT PRIMARY KEY,      -- a new vector, in the query mirror but not yet in the store
+    path TEXT NOT NULL,
+    vector BLOB NOT NULL             -- float32
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     path, symbol, body, extra, content='', tokenize='porter unicode61 remove_diacritics 2'
@@ -233,11 +242,15 @@ class Store:
             deletes,
         )
         conn.execute("DELETE FROM chunks WHERE file_id=?", (file_id,))
-        gone = conn.execute(
-            "DELETE FROM embedded WHERE symbol_id IN (SELECT id FROM symbols WHERE file_id=?)", (file_id,)
-        ).rowcount
-        if gone:  # their vectors are deleted from the vector store by the next embedding stage
-            self.set_meta("vectors_dirty", "1")
+        # their vectors are deleted from the vector store by the next embedding stage
+        conn.execute(
+            "INSERT OR IGNORE INTO vector_trash(vector_id) SELECT vector_id FROM embedded"
+            " WHERE symbol_id IN (SELECT id FROM symbols WHERE file_id=?)", (file_id,))
+        conn.execute(
+            "DELETE FROM vector_outbox WHERE vector_id IN (SELECT vector_id FROM embedded"
+            " WHERE symbol_id IN (SELECT id FROM symbols WHERE file_id=?))", (file_id,))
+        conn.execute(
+            "DELETE FROM embedded WHERE symbol_id IN (SELECT id FROM symbols WHERE file_id=?)", (file_id,))
         conn.execute("DELETE FROM symbols WHERE file_id=?", (file_id,))
         conn.execute("DELETE FROM refs WHERE file_id=?", (file_id,))
         conn.execute("DELETE FROM files WHERE id=?", (file_id,))

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Symbol", "Reference", "Chunk", "ParsedFile", "parse_file", "module_name"]
 
 #: bump when extraction output changes, so indexes are rebuilt
-EXTRACTOR_VERSION = 1
+EXTRACTOR_VERSION = 2
 
 _CONTAINER_KINDS = frozenset({"class", "struct", "interface", "trait", "enum", "type"})
 _WRAPPERS = frozenset(
@@ -255,6 +255,30 @@ def _capture_roles(language: str) -> dict[str, tuple[bool, str]]:
     return roles
 
 
+def _receiver_type(node: tree_sitter.Node) -> str:
+    """The type a method defined outside its type's body belongs to: the receiver of a Go
+    method (``func (s *Store) Get``), the type of a Rust ``impl`` block. Without it every
+    ``Get`` of a Go file had the one qualified name ``Get``, and search merged them into one hit."""
+    if node.type == "method_declaration":  # Go
+        receiver = node.child_by_field_name("receiver")
+        typ = None
+        if receiver is not None:
+            for param in receiver.named_children:
+                if param.type == "parameter_declaration":
+                    typ = param.child_by_field_name("type")
+                    break
+    elif node.type == "function_item" and node.parent is not None and node.parent.parent is not None \
+            and node.parent.parent.type == "impl_item":  # Rust
+        typ = node.parent.parent.child_by_field_name("type")
+    else:
+        return ""
+    while typ is not None and typ.type not in ("type_identifier", "identifier"):
+        # *T, T[K], Store<T>, module::Store: the named type inside
+        inner = typ.child_by_field_name("type") or typ.child_by_field_name("name")
+        typ = inner if inner is not None else (typ.named_children[0] if typ.named_children else None)
+    return (typ.text or b"").decode("utf-8", "replace") if typ is not None else ""
+
+
 def _build_symbols(
     definitions: list, data: bytes, relpath: str, language: str
 ) -> tuple[list[Symbol], list[tuple[int, int, int]]]:
@@ -278,6 +302,8 @@ def _build_symbols(
         if kind == "function" and parent is not None and symbols[parent].kind in _CONTAINER_KINDS:
             kind = "method"
         prefix = symbols[parent].qualname if parent is not None else module
+        if parent is None and (owner := _receiver_type(node)):
+            prefix = f"{prefix}.{owner}" if prefix else owner
         qualname = f"{prefix}.{name}" if prefix else name
         doc, doc_span = _python_docstring(node) if language == "python" else _comment_doc(outer)
         index = len(symbols)
