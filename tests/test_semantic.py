@@ -357,3 +357,23 @@ def test_policy_and_unit_text_changes_reach_the_stored_vectors(make_repo, monkey
     assert "re-embedding" in again.rebuilt and again.embedded == 1
     vector_ids, table = _vector_ids(project)
     assert vector_ids == table and len(table) == 1
+
+
+def test_a_mirror_missing_a_vector_makes_the_run_take_the_full_way(multi_repo):
+    from codeassist.vectors.mirror import write_mirror
+
+    project = codeassist.open(multi_repo)
+    project.index()
+    folder = project.index_dir / "mirror"
+    key = _meta(project, META_KEY)
+    mirror = VectorMirror.open(folder, key)
+    rows = mirror.rows()
+    kept = sorted(rows)[1:]  # one vector lost, the key still claims the mirror is current
+    write_mirror(folder, kept, np.stack([mirror.row(rows[i]) for i in kept]), key)
+    retry = multi_repo / "payments" / "retry.py"
+    retry.write_text(retry.read_text().replace("0.5 * 2 ** attempt", "0.75 * 2 ** attempt"))
+    stats = project.index()
+    assert stats.embedded == stats.embed_units
+    vector_ids, table = _vector_ids(project)
+    assert vector_ids == table and _staged(project) == (set(), set())
+    assert set(VectorMirror.open(folder, _meta(project, META_KEY)).rows()) == table

@@ -288,9 +288,14 @@ def run_embedding(
         report("embed", stats.units, stats.units)
         return stats
     outbox = store.rows("SELECT COUNT(*) FROM vector_outbox").fetchone()[0]
-    if mirror is not None and len(units) + outbox <= STAGE_LIMIT:
-        _run_staged(store, index_dir, settings, embedder, units, mirror, stats, report)
-    else:
+    staged = mirror is not None and len(units) + outbox <= STAGE_LIMIT
+    if staged:
+        try:
+            _run_staged(store, index_dir, settings, embedder, units, mirror, stats, report)
+        except LookupError:  # the mirror lacks a vector it should hold: take the full way
+            staged = False
+            stats.embedded = 0
+    if not staged:
         _run_full(store, index_dir, settings, embedder, excluded, stored if same_model else None,
                   previous, stats, report)
     prepare_query_embedder(settings, embedder)
