@@ -226,45 +226,22 @@ fn get() {}
 def test_search_keeps_same_named_go_methods_of_two_types_apart(make_repo):
     import codeassist
 
-    root = make_repo({"keys/keys.go": '''package keys
+    padding = "".join(f'\tm.touch({n}, "padding so that each method is a chunk of its own")\n' for n in range(12))
+    root = make_repo({"keys/keys.go": f"""package keys
 
-type Int struct{}
-type Float struct{}
+type Int struct{{}}
+type Float struct{{}}
 
 // Lookup reads an int label.
-func (k *Int) Lookup(m Map) int {
-	m.touch(0, "padding line 0 so that each method is a chunk of its own")
-	m.touch(1, "padding line 1 so that each method is a chunk of its own")
-	m.touch(2, "padding line 2 so that each method is a chunk of its own")
-	m.touch(3, "padding line 3 so that each method is a chunk of its own")
-	m.touch(4, "padding line 4 so that each method is a chunk of its own")
-	m.touch(5, "padding line 5 so that each method is a chunk of its own")
-	m.touch(6, "padding line 6 so that each method is a chunk of its own")
-	m.touch(7, "padding line 7 so that each method is a chunk of its own")
-	m.touch(8, "padding line 8 so that each method is a chunk of its own")
-	m.touch(9, "padding line 9 so that each method is a chunk of its own")
-	m.touch(10, "padding line 10 so that each method is a chunk of its own")
-	m.touch(11, "padding line 11 so that each method is a chunk of its own")
-	return m.intValue(k)
-}
+func (k *Int) Lookup(m Map) int {{
+{padding}\treturn m.intValue(k)
+}}
 
 // Lookup reads a float label.
-func (k *Float) Lookup(m Map) float64 {
-	m.touch(0, "padding line 0 so that each method is a chunk of its own")
-	m.touch(1, "padding line 1 so that each method is a chunk of its own")
-	m.touch(2, "padding line 2 so that each method is a chunk of its own")
-	m.touch(3, "padding line 3 so that each method is a chunk of its own")
-	m.touch(4, "padding line 4 so that each method is a chunk of its own")
-	m.touch(5, "padding line 5 so that each method is a chunk of its own")
-	m.touch(6, "padding line 6 so that each method is a chunk of its own")
-	m.touch(7, "padding line 7 so that each method is a chunk of its own")
-	m.touch(8, "padding line 8 so that each method is a chunk of its own")
-	m.touch(9, "padding line 9 so that each method is a chunk of its own")
-	m.touch(10, "padding line 10 so that each method is a chunk of its own")
-	m.touch(11, "padding line 11 so that each method is a chunk of its own")
-	return m.floatValue(k)
-}
-'''})
+func (k *Float) Lookup(m Map) float64 {{
+{padding}\treturn m.floatValue(k)
+}}
+"""})
     project = codeassist.open(root, embed=False)
     project.index()
     hits = project.search("Lookup", k=5, sources={"symbol"})
