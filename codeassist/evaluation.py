@@ -101,16 +101,17 @@ def _candidates(rows: list[tuple]) -> tuple[list[tuple], dict[tuple[str, str], l
     stubs, a property's getter and setter) as one hit, so they are one target, described by its
     longest doc. A doc text that several functions share ("@deprecated Pass an array of sources
     instead") names none of them and is left out."""
-    groups: dict[tuple[str, str], list[tuple]] = {}
+    groups: dict[tuple[str, str], list[tuple]] = {}  # every documented definition, short docs too
     for row in rows:
-        if not is_test_path(row[0]) and len(row[5].split()) >= _MIN_DOC_WORDS:
+        if not is_test_path(row[0]):
             groups.setdefault((row[0], row[1]), []).append(row)
     owners: dict[str, set[tuple[str, str]]] = {}  # query text -> the functions it describes
     for key, group in groups.items():
         for row in group:
             owners.setdefault(_query_from_doc(row[5], row[2]), set()).add(key)
     best = [max(group, key=lambda r: (len(r[5]), -r[3])) for group in groups.values()]
-    fair = [row for row in best if len(owners[_query_from_doc(row[5], row[2])]) == 1]
+    fair = [row for row in best if len(row[5].split()) >= _MIN_DOC_WORDS
+            and len(owners[_query_from_doc(row[5], row[2])]) == 1]
     return fair, {key: [r[3] for r in group] for key, group in groups.items()}
 
 

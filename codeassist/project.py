@@ -35,7 +35,7 @@ class Project:
         self.root = root
         self.settings = settings
         self.index_dir = index_dir(settings.home, root)
-        self._dense_backends: tuple | None = None  # (embedder, vector store), made on first use
+        self._dense_backends: tuple | None = None  # (embedder, vector store, mirror key), on first use
         self._snapshot: Any = None  # context.IndexSnapshot: graph and symbols between calls
 
     def __repr__(self) -> str:
@@ -129,9 +129,14 @@ class Project:
             return None
         from .vectors.mirror import META_KEY, VectorMirror
 
-        if self._dense_backends is not None and getattr(self._dense_backends[1], "key", None) not in (
-                None, store.meta(META_KEY)):
-            self._dense_backends = None  # re-indexed since: open the new mirror
+        key = store.meta(META_KEY)
+        if self._dense_backends is not None and self._dense_backends[2] != key:
+            self._dense_backends = None  # re-indexed since: open again
+        elif (self._dense_backends is not None and not self.settings.chroma_url
+              and not isinstance(self._dense_backends[1], VectorMirror)):
+            mirror = VectorMirror.open(self.index_dir / "mirror", key)  # is the mirror back?
+            if mirror is not None:
+                self._dense_backends = (self._dense_backends[0], mirror, key)
         if self._dense_backends is None:
             from .backends import make_query_embedder, make_vector_store
             from .errors import CodeassistError
@@ -150,11 +155,19 @@ class Project:
                     vectors = make_vector_store(self.settings, self.index_dir, spec)
                 except CodeassistError:
                     return None  # vector store unavailable: words, symbols and paths still answer
-            self._dense_backends = (embedder, vectors)
-        embedder, vectors = self._dense_backends
+            self._dense_backends = (embedder, vectors, key)
+        embedder, vectors, _key = self._dense_backends
+        # embedded Chroma without a current mirror may lack a small re-index's staged vectors
+        staged = not self.settings.chroma_url and not isinstance(vectors, VectorMirror)
 
         def dense(query: str, depth: int) -> list[int]:
-            found = vectors.query(embedder.embed_query(query), depth)
+            vector = embedder.embed_query(query)
+            if staged:
+                from .index.embedding import nearest_with_staged
+
+                found = nearest_with_staged(store, vectors, vector, depth)
+            else:
+                found = vectors.query(vector, depth)
             if not found:
                 return []
             marks = ",".join("?" * len(found))

@@ -217,10 +217,16 @@ func Free() {}
 trait Repo { fn get(&self) -> u8; }
 impl<T> Repo for Store<T> { fn get(&self) -> u8 { 0 } }
 impl crate::other::Cache { fn get(&self) -> u8 { 1 } }
+impl Repo for u8 { fn get(&self) -> u8 { 2 } }
+impl<'a> Repo for &'a str { fn get(&self) -> u8 { 3 } }
+impl Repo for (u8, u8) { fn get(&self) -> u8 { 4 } }
+mod imp {
+    impl super::Store<u8> { fn get(&self) -> u8 { 5 } }
+}
 fn get() {}
 '''
     methods = sorted(s.qualname for s in _parse("src/lib.rs", rust).symbols if s.name == "get")
-    assert methods == ["Cache.get", "Repo.get", "Store.get", "get"]
+    assert methods == ["Cache.get", "Repo.get", "Store.get", "get", "get", "imp.Store.get", "str.get", "u8.get"]
 
 
 def test_search_keeps_same_named_go_methods_of_two_types_apart(make_repo):

@@ -140,14 +140,24 @@ def test_incremental_embedding_reuses_the_cache_and_drops_deleted_vectors(multi_
     assert outbox and trash and not outbox & vector_ids and trash <= vector_ids
     assert (vector_ids - trash) | outbox == table
     assert set(VectorMirror.open(project.index_dir / "mirror", _meta(project, META_KEY)).rows()) == table
-    hits = project.search("exponential backoff delay before the next attempt", sources={"dense"})
-    assert any(h.symbol and h.symbol.endswith("backoff") for h in hits)
+    question = "exponential backoff delay before the next attempt"
+    assert any(h.symbol and h.symbol.endswith("backoff") for h in project.search(question, sources={"dense"}))
+    matrix = project.index_dir / "mirror" / "vectors.npy"
+    written = matrix.stat().st_mtime_ns
     assert project.index().embedded == second.embedded  # nothing new: still staged, no-op
-    assert _staged(project) == (trash, outbox)
-    shutil.rmtree(project.index_dir / "mirror")  # a run that opens Chroma applies what was staged
-    project.index()
+    assert _staged(project) == (trash, outbox) and matrix.stat().st_mtime_ns == written
+    # without the mirror, search reads Chroma plus what is staged
+    shutil.rmtree(project.index_dir / "mirror")
+    searcher = codeassist.open(multi_repo)
+    hits = searcher.search(question, k=50, sources={"dense"})
+    assert any(h.symbol and h.symbol.endswith("backoff") for h in hits)
+    assert not any(h.path == "web/app.js" for h in hits)
+    assert not isinstance(searcher._dense_backends[1], VectorMirror)
+    project.index()  # a run that opens Chroma applies what was staged and rewrites the mirror
     vector_ids, table = _vector_ids(project)
     assert vector_ids == table and _staged(project) == (set(), set())
+    searcher.search(question, sources={"dense"})  # the same searcher goes back to the mirror
+    assert isinstance(searcher._dense_backends[1], VectorMirror)
 
 
 def test_a_large_change_opens_the_vector_store_and_applies_what_was_staged(multi_repo, monkeypatch):

@@ -37,7 +37,7 @@ from ..walker import is_test_path
 from .store import Store
 
 __all__ = ["EMBED_KINDS", "EmbedStats", "run_embedding", "stored_collection_spec", "collection_spec", "unit_text", "total_units",
-           "stored_spec", "STAGE_LIMIT"]
+           "stored_spec", "STAGE_LIMIT", "nearest_with_staged"]
 
 EMBED_KINDS = ("function", "method", "class", "struct", "interface", "trait", "enum")
 _BATCH = 256
@@ -225,6 +225,23 @@ def _clear_staged(store: Store) -> None:
     store.commit()
 
 
+def nearest_with_staged(store: Store, vectors: object, vector: object, k: int) -> list[tuple[str, float]]:
+    """The ``k`` nearest vectors when the vector store itself is searched (the query mirror is
+    missing): it may lack the staged changes, so staged deletions are skipped and staged
+    additions searched too."""
+    import numpy as np
+
+    trash = {r[0] for r in store.rows("SELECT vector_id FROM vector_trash")}
+    found = [(v, s) for v, s in vectors.query(vector, k + len(trash)) if v not in trash]  # type: ignore[attr-defined]
+    outbox = store.rows("SELECT vector_id, vector FROM vector_outbox").fetchall()
+    if outbox:
+        query = np.asarray(vector, dtype=np.float32).reshape(-1)
+        staged = {v: float(np.frombuffer(blob, dtype=np.float32) @ query) for v, blob in outbox}
+        found = sorted([(v, s) for v, s in found if v not in staged] + list(staged.items()),
+                       key=lambda item: (-item[1], item[0]))
+    return found[:k]
+
+
 def _embed_units(store: Store, embedder: object, units: list[tuple],
                  write: Callable[[list[tuple], list[str], object], None],
                  progress: Callable[[int], None]) -> dict[str, object]:
@@ -279,7 +296,10 @@ def run_embedding(
     trash = store.rows("SELECT COUNT(*) FROM vector_trash").fetchone()[0]
     mirror = None if settings.chroma_url or not steady else VectorMirror.open(
         index_dir / "mirror", store.meta(META_KEY))
-    if steady and not units and not trash and (mirror is not None or settings.chroma_url or not stats.units):
+    # the mirror also reflects the deletions since it was written (staged ones included)
+    mirrored = mirror is not None and mirror.key == mirror_key(
+        previous or "", [r[0] for r in store.rows("SELECT vector_id FROM embedded ORDER BY vector_id")])
+    if steady and not units and (mirrored or (not trash and (settings.chroma_url or not stats.units))):
         # nothing to do: no model is loaded, the vector store is not opened (the query model's
         # export is re-made if missing, e.g. written by an older version)
         if stats.units:
@@ -288,7 +308,7 @@ def run_embedding(
         report("embed", stats.units, stats.units)
         return stats
     outbox = store.rows("SELECT COUNT(*) FROM vector_outbox").fetchone()[0]
-    staged = mirror is not None and len(units) + outbox <= STAGE_LIMIT
+    staged = mirror is not None and len(units) + outbox + trash <= STAGE_LIMIT
     if staged:
         try:
             _run_staged(store, index_dir, settings, embedder, units, mirror, stats, report)

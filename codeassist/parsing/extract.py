@@ -272,8 +272,10 @@ def _receiver_type(node: tree_sitter.Node) -> str:
         typ = node.parent.parent.child_by_field_name("type")
     else:
         return ""
-    while typ is not None and typ.type not in ("type_identifier", "identifier"):
-        # *T, T[K], Store<T>, module::Store: the named type inside
+    while typ is not None and typ.type not in ("type_identifier", "identifier", "primitive_type"):
+        if typ.type in ("tuple_type", "array_type", "function_type", "unit_type"):
+            return ""  # no one type to name it after
+        # *T, T[K], Store<T>, &T, module::Store: the named type inside
         inner = typ.child_by_field_name("type") or typ.child_by_field_name("name")
         typ = inner if inner is not None else (typ.named_children[0] if typ.named_children else None)
     return (typ.text or b"").decode("utf-8", "replace") if typ is not None else ""
@@ -302,7 +304,7 @@ def _build_symbols(
         if kind == "function" and parent is not None and symbols[parent].kind in _CONTAINER_KINDS:
             kind = "method"
         prefix = symbols[parent].qualname if parent is not None else module
-        if parent is None and (owner := _receiver_type(node)):
+        if (parent is None or symbols[parent].kind == "module") and (owner := _receiver_type(node)):
             prefix = f"{prefix}.{owner}" if prefix else owner
         qualname = f"{prefix}.{name}" if prefix else name
         doc, doc_span = _python_docstring(node) if language == "python" else _comment_doc(outer)
