@@ -278,13 +278,14 @@ def run_embedding(
     started = time.perf_counter()
     stats = EmbedStats()
     embedder = make_embedder(settings)
-    units = _units(store, settings)
     wanted = _unit_ids(store, settings)
     stats.units = len(wanted)
+    have = dict(store.rows("SELECT symbol_id, vector_id FROM embedded").fetchall())
+    # one scan of the symbols when nothing is pending (the no-op run)
+    units = _units(store, settings) if not wanted <= have.keys() else []
     # vectors of symbols no longer embedded by policy (embed_tests turned off, a folder now
     # counted as test code): removed like a deleted file's
-    excluded = [(vid, sid) for sid, vid in store.rows("SELECT symbol_id, vector_id FROM embedded")
-                if sid not in wanted]
+    excluded = [(vid, sid) for sid, vid in have.items() if sid not in wanted]
     previous = store.meta("vector_spec")
     stored = stored_spec(store)
     same_model = stored is not None and stored[0] == embedder.model_id
@@ -294,11 +295,11 @@ def run_embedding(
                       and stored[2] == settings.chroma_url)
     steady = same_model and clean and unchanged_spec and not excluded
     trash = store.rows("SELECT COUNT(*) FROM vector_trash").fetchone()[0]
-    mirror = None if settings.chroma_url or not steady else VectorMirror.open(
-        index_dir / "mirror", store.meta(META_KEY))
-    # the mirror also reflects the deletions since it was written (staged ones included)
-    mirrored = mirror is not None and mirror.key == mirror_key(
-        previous or "", [r[0] for r in store.rows("SELECT vector_id FROM embedded ORDER BY vector_id")])
+    mirror_key_now = None if settings.chroma_url or not steady else store.meta(META_KEY)
+    # the mirror is current, and reflects the deletions since it was written (staged ones too)
+    mirrored = (mirror_key_now is not None
+                and VectorMirror.key_on_disk(index_dir / "mirror") == mirror_key_now
+                and mirror_key_now == mirror_key(previous or "", sorted(have.values())))
     if steady and not units and (mirrored or (not trash and (settings.chroma_url or not stats.units))):
         # nothing to do: no model is loaded, the vector store is not opened (the query model's
         # export is re-made if missing, e.g. written by an older version)
@@ -308,6 +309,7 @@ def run_embedding(
         report("embed", stats.units, stats.units)
         return stats
     outbox = store.rows("SELECT COUNT(*) FROM vector_outbox").fetchone()[0]
+    mirror = VectorMirror.open(index_dir / "mirror", mirror_key_now) if mirror_key_now else None
     staged = mirror is not None and len(units) + outbox + trash <= STAGE_LIMIT
     if staged:
         try:

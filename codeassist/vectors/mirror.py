@@ -75,6 +75,14 @@ class VectorMirror:
             return None
         return cls(ids, matrix, expected_key)
 
+    @staticmethod
+    def key_on_disk(folder: Path) -> str | None:
+        """The key of the mirror in ``folder`` (None if there is none), without loading it."""
+        try:
+            return (folder / _KEY).read_text(encoding="utf-8")
+        except OSError:
+            return None
+
     def rows(self) -> dict[str, int]:
         """Row of each id in the matrix."""
         return {vector_id: i for i, vector_id in enumerate(self._ids)}
