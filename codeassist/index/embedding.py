@@ -231,12 +231,12 @@ def nearest_with_staged(store: Store, vectors: object, vector: object, k: int) -
     additions searched too."""
     import numpy as np
 
-    trash = {r[0] for r in store.rows("SELECT vector_id FROM vector_trash")}
+    trash_ids, outbox = _staged(store)
+    trash = set(trash_ids)
     found = [(v, s) for v, s in vectors.query(vector, k + len(trash)) if v not in trash]  # type: ignore[attr-defined]
-    outbox = store.rows("SELECT vector_id, vector FROM vector_outbox").fetchall()
     if outbox:
         query = np.asarray(vector, dtype=np.float32).reshape(-1)
-        staged = {v: float(np.frombuffer(blob, dtype=np.float32) @ query) for v, blob in outbox}
+        staged = {v: float(np.frombuffer(blob, dtype=np.float32) @ query) for v, _path, blob in outbox}
         found = sorted([(v, s) for v, s in found if v not in staged] + list(staged.items()),
                        key=lambda item: (-item[1], item[0]))
     return found[:k]

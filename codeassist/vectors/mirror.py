@@ -60,13 +60,11 @@ class VectorMirror:
     @classmethod
     def open(cls, folder: Path, expected_key: str | None) -> VectorMirror | None:
         """The mirror in ``folder`` if it is the current one, else None."""
+        if not expected_key or cls.key_on_disk(folder) != expected_key:
+            return None  # decided before numpy is imported
         import numpy as np
 
-        if not expected_key:
-            return None
         try:
-            if (folder / _KEY).read_text(encoding="utf-8") != expected_key:
-                return None
             matrix = np.load(folder / _MATRIX, mmap_mode="r")
             ids = (folder / _IDS).read_text(encoding="utf-8").split("\n")
         except (OSError, ValueError):
