@@ -12,9 +12,12 @@
 from __future__ import annotations
 
 from .config import Settings, load_settings
-from .assistant import Answer, Chat
+from .assistant import Answer, AnswerReady, Chat, ChatEvent, ChatSource, Restart
 from .citations import Citation
 from .errors import (
+    CodeassistWarning,
+    ConfigWarning,
+    UsageError,
     BackendError,
     BackendNotConfiguredError,
     BackendUnavailableError,
@@ -31,6 +34,8 @@ from .errors import (
     RepositoryError,
 )
 from .index.indexer import IndexStats, Progress
+from .index.reader import IndexReader
+from .llm.events import Content, Finished, Notice, Reasoning, StreamEvent, Usage
 from .project import Project, open_project as open
 from .results import Context, ContextItem, IndexStatus, ReferenceInfo, SearchHit, SymbolInfo
 
@@ -49,11 +54,25 @@ __all__ = [
     "ReferenceInfo",
     "Context",
     "ContextItem",
+    "IndexReader",
     "Chat",
+    "ChatSource",
     "Answer",
     "Citation",
+    "ChatEvent",
+    "StreamEvent",
+    "Content",
+    "Reasoning",
+    "Notice",
+    "Finished",
+    "Usage",
+    "Restart",
+    "AnswerReady",
     "CodeassistError",
+    "CodeassistWarning",
+    "ConfigWarning",
     "ConfigError",
+    "UsageError",
     "RepositoryError",
     "IndexError_",
     "IndexNotBuiltError",

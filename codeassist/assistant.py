@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterator, Protocol, Sequence
 
-from .citations import Citation, verify_citations
+from .citations import Citation
+from .config import Settings
 from .context import MIN_BUDGET, token_counter
 from .errors import ContextOverflowError
 from .llm.events import Content, Finished, Notice, Reasoning, StreamEvent, Usage
@@ -21,9 +22,9 @@ from .results import Context
 
 if TYPE_CHECKING:  # pragma: no cover
     from .llm.backend import ChatBackend
-    from .project import Project
 
-__all__ = ["Chat", "Answer", "Restart", "AnswerReady", "ChatEvent", "DEFAULT_WINDOW"]
+__all__ = ["Chat", "ChatSource", "Answer", "Restart", "AnswerReady", "ChatEvent", "PreparedTurn",
+           "DEFAULT_WINDOW"]
 
 #: the window assumed by --dry-run when no backend is configured
 DEFAULT_WINDOW = 128_000
@@ -89,10 +90,23 @@ class PreparedTurn:
     redactions: dict[str, int]
 
 
+class ChatSource(Protocol):
+    """What a conversation needs of a project: its settings, a context for each question, and
+    a check of the answer's citations against the index. :class:`codeassist.Project` is one."""
+
+    settings: Settings
+
+    def context(self, query: str, budget: int | None = None, *, format: str = "markdown",
+                held_files: Sequence[str] = (), exclude: Sequence[tuple[str, int, int]] = (),
+                question_only: bool = False, pinned: Sequence[tuple[str, int, int]] = ()) -> Context: ...
+
+    def verify_citations(self, text: str) -> list[Citation]: ...
+
+
 class Chat:
     """A multi-turn conversation about one project (see the module docstring)."""
 
-    def __init__(self, project: Project, backend: ChatBackend | None, *, budget: int | None = None) -> None:
+    def __init__(self, project: ChatSource, backend: ChatBackend | None, *, budget: int | None = None) -> None:
         self.project = project
         self.backend = backend
         self.budget = budget
@@ -247,8 +261,7 @@ class Chat:
                 turn = self.prepare(question, budget=budget)
                 continue
             answer_text = "".join(text)
-            with self.project._store() as store:  # noqa: SLF001 - same package
-                citations = tuple(verify_citations(store, answer_text))
+            citations = tuple(self.project.verify_citations(answer_text))
             self._history = [*turn.messages, {"role": "assistant", "content": answer_text}]
             self._sent += [(i.path, i.start_line, i.end_line) for i in turn.context.items if i.detail == "full"]
             self._held = sorted({*self._held, *(i.path for i in turn.context.items if i.detail == "full")})

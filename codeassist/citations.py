@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
-from .index.store import Store
+from .index.reader import IndexReader
 
 __all__ = ["Citation", "find_citations", "verify_citations", "link_citations"]
 
@@ -47,10 +47,9 @@ def find_citations(text: str) -> list[tuple[str, int, int]]:
     return list(seen)
 
 
-def verify_citations(store: Store, text: str) -> list[Citation]:
+def verify_citations(index: IndexReader, text: str) -> list[Citation]:
     """Every citation in ``text``, checked: the path is an indexed file and the lines exist."""
-    files = {path: lines for path, lines in store.rows(
-        "SELECT path, lines FROM files WHERE skip IS NULL")}
+    files = index.line_counts()
     out = []
     for path, start, end in find_citations(text):
         real = path if path in files else next(

@@ -7,14 +7,21 @@ Only the standard library is imported up front, so lexical commands answer fast.
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import sys
 import time
-from typing import Any, Sequence, TextIO
+import warnings
+from typing import TYPE_CHECKING, Any, Sequence, TextIO
 
 from . import __version__
-from .errors import CodeassistError
+from .errors import CodeassistError, UsageError
+from .index.indexer import IndexStats
+from .results import IndexStatus
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .project import Project
 
 __all__ = ["main", "build_parser"]
 
@@ -28,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("index", help="build or update the index of a repository")
-    p.add_argument("path", nargs="?", default=".", help="repository folder (default: .)")
+    _add_repo(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--rebuild", action="store_true", help="discard the index and build it anew")
     p.add_argument("--workers", type=int, default=None, help="parser processes (default: one per core)")
@@ -42,13 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", help="hybrid search: words, symbol names, paths and meaning (dense)")
     p.add_argument("query")
-    p.add_argument("--repo", default=".", help="repository folder (default: .)")
+    _add_repo(p)
     p.add_argument("-k", type=int, default=10, help="number of hits (default: 10)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("context", help="print exactly what the model would read for a question")
     p.add_argument("query")
-    p.add_argument("--repo", default=".", help="repository folder (default: .)")
+    _add_repo(p)
     p.add_argument("--budget", type=int, default=None, metavar="TOKENS",
                    help="token budget, counted with cl100k (default: the context_budget setting, 32000)")
     p.add_argument("--format", choices=("markdown", "xml", "json"), default="markdown",
@@ -57,14 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave code lines unnumbered (about 20%% fewer tokens)")
 
     p = sub.add_parser("map", help="a ranked outline of the repository (its most-used definitions)")
-    p.add_argument("--repo", default=".", help="repository folder (default: .)")
+    _add_repo(p)
     p.add_argument("--budget", type=int, default=4000, metavar="TOKENS", help="token budget (default: 4000)")
     p.add_argument("--query", default="", help="personalise the ranking on this question")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("ask", help="ask a question; the answer streams with path:line citations")
     p.add_argument("question")
-    p.add_argument("--repo", default=".", help="repository folder (default: .)")
+    _add_repo(p)
     p.add_argument("--backend", default=None,
                    help="preset: deepseek, openai, openrouter, ollama, vllm, llamacpp, lmstudio, custom")
     p.add_argument("--model", default=None, help="model name (default: the preset's)")
@@ -77,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object when the answer is complete")
 
     p = sub.add_parser("tui", help="the terminal UI (also: `codeassist [PATH]`)")
-    p.add_argument("path", nargs="?", default=".", help="repository folder (default: .)")
+    _add_repo(p)
     p.add_argument("--backend", default=None, help="model backend preset")
     p.add_argument("--model", default=None, help="model name")
     p.add_argument("--base-url", default=None, help="any OpenAI-compatible server")
@@ -87,35 +94,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("status", help="what the index of a repository holds")
-    p.add_argument("--repo", default=".", help="repository folder (default: .)")
+    _add_repo(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("eval", help="measure retrieval quality on this repository's own documented functions")
-    p.add_argument("--repo", default=".", help="repository folder (default: .)")
+    _add_repo(p)
     p.add_argument("--limit", type=int, default=200, help="number of functions to test (default: 200)")
     p.add_argument("--seed", type=int, default=0, help="which sample of functions (default: 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("symbols", help="where is NAME defined")
     p.add_argument("name")
-    p.add_argument("--repo", default=".")
-    p.add_argument("--json", action="store_true")
+    _add_repo(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("refs", help="who uses NAME (calls, imports, types, base classes)")
     p.add_argument("name")
-    p.add_argument("--repo", default=".")
-    p.add_argument("--json", action="store_true")
+    _add_repo(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
+
+
+def _add_repo(p: argparse.ArgumentParser) -> None:
+    """The repository: a positional PATH or --repo PATH, on every command alike."""
+    p.add_argument("path", nargs="?", default=None, metavar="PATH", help="repository folder (default: .)")
+    p.add_argument("--repo", default=None, metavar="PATH", help="repository folder, as the positional PATH")
+
+
+def _repo(args: argparse.Namespace) -> str:
+    if args.path is not None and args.repo is not None and args.path != args.repo:
+        raise UsageError(f"two repositories given ({args.path!r} and --repo {args.repo!r}); pass one")
+    return args.path or args.repo or "."
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = set(_COMMANDS) | {"tui"}
-    if not argv or (argv[0] not in commands and not argv[0].startswith("-")):
-        argv = ["tui", *argv]  # `codeassist` and `codeassist PATH` open the terminal UI
-    args = parser.parse_args(argv)
+    warnings.showwarning = _show_warning
     try:
+        if not argv or (argv[0] not in _COMMANDS and not argv[0].startswith("-")):
+            _check_path_or_command(argv[0] if argv else ".")
+            argv = ["tui", *argv]  # `codeassist` and `codeassist PATH` open the terminal UI
+        args = parser.parse_args(argv)
         return _COMMANDS[args.command](args)
     except CodeassistError as exc:
         print(f"codeassist: error: {exc}", file=sys.stderr)
@@ -131,8 +151,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def _check_path_or_command(word: str) -> None:
+    """``codeassist WORD``: WORD must be a folder (the UI opens it) or a command."""
+    if os.path.isdir(word):
+        return
+    close = difflib.get_close_matches(word, list(_COMMANDS), n=1, cutoff=0.6)
+    if close:
+        raise UsageError(f"unknown command {word!r}; did you mean `codeassist {close[0]}`? "
+                         "(`codeassist --help` lists the commands)")
+    what = "a file, not a folder" if os.path.exists(word) else "neither a command nor a folder"
+    raise UsageError(f"{word!r} is {what}; pass a repository folder to open the terminal UI, or one of the "
+                     f"commands: {', '.join(_COMMANDS)}")
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: TextIO | None = None, line: str | None = None) -> None:
+    print(f"codeassist: warning: {message}", file=sys.stderr)
+
+
 # ---------------------------------------------------------------------- commands
-def _open(path: str, **overrides: Any):  # -> Project
+def _open(path: str, **overrides: Any) -> Project:
     from .project import open_project
 
     return open_project(path, **overrides)
@@ -140,7 +178,7 @@ def _open(path: str, **overrides: Any):  # -> Project
 
 def _cmd_index(args: argparse.Namespace) -> int:
     project = _open(
-        args.path, workers=args.workers, lock_wait=args.wait, include_secrets=args.include_secrets,
+        _repo(args), workers=args.workers, lock_wait=args.wait, include_secrets=args.include_secrets,
         embed=args.embed,
     )
     bar = None if args.quiet else ProgressBar(sys.stderr)
@@ -162,16 +200,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
         f"{stats.unchanged} unchanged)",
         file=out,
     )
-    langs = ", ".join(f"{lang} {n}" for lang, n in stats.to_dict()["languages"].items())  # type: ignore[union-attr]
-    print(f"  files       {stats.files:>9,}   {langs}", file=out)
-    print(f"  symbols     {stats.symbols:>9,}", file=out)
-    print(f"  references  {stats.references:>9,}", file=out)
-    print(f"  chunks      {stats.chunks:>9,}", file=out)
-    if stats.skipped:
-        detail = ", ".join(f"{reason} {n}" for reason, n in sorted(stats.skipped.items()))
-        print(f"  skipped     {sum(stats.skipped.values()):>9,}   {detail}", file=out)
-    if stats.parse_errors:
-        print(f"  {stats.parse_errors} file(s) have syntax errors (indexed as far as they parse)", file=out)
+    _print_counts(stats, out)
     if stats.embed_units or stats.embedded:
         print(f"  vectors     {stats.embedded:>9,}   of {stats.embed_units:,} symbols "
               f"({stats.embed_computed:,} computed, the rest cached)", file=out)
@@ -180,7 +209,21 @@ def _cmd_index(args: argparse.Namespace) -> int:
     return _embed_failure(stats)
 
 
-def _embed_failure(stats: Any) -> int:
+def _print_counts(counts: IndexStats | IndexStatus, out: TextIO) -> None:
+    """What the index holds: the same lines after `index` and in `status`."""
+    languages = sorted(counts.languages.items(), key=lambda kv: (-kv[1], kv[0]))
+    print(f"  files       {counts.files:>9,}   {', '.join(f'{lang} {n}' for lang, n in languages)}", file=out)
+    print(f"  symbols     {counts.symbols:>9,}", file=out)
+    print(f"  references  {counts.references:>9,}", file=out)
+    print(f"  chunks      {counts.chunks:>9,}", file=out)
+    if counts.skipped:
+        detail = ", ".join(f"{reason} {n}" for reason, n in sorted(counts.skipped.items()))
+        print(f"  skipped     {sum(counts.skipped.values()):>9,}   {detail}", file=out)
+    if isinstance(counts, IndexStats) and counts.parse_errors:
+        print(f"  {counts.parse_errors} file(s) have syntax errors (indexed as far as they parse)", file=out)
+
+
+def _embed_failure(stats: IndexStats) -> int:
     """Report a failed semantic stage (the lexical index is complete) and give its exit code."""
     if not stats.embed_error:
         return 0
@@ -190,7 +233,7 @@ def _embed_failure(stats: Any) -> int:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
-    project = _open(args.repo)
+    project = _open(_repo(args))
     hits = project.search(args.query, k=args.k)
     if args.json:
         _print_json({"query": args.query, "hits": [h.to_dict() for h in hits]})
@@ -210,7 +253,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 
 def _cmd_context(args: argparse.Namespace) -> int:
-    project = _open(args.repo, line_numbers=args.line_numbers)
+    project = _open(_repo(args), line_numbers=args.line_numbers)
     ctx = project.context(args.query, args.budget, format=args.format)
     if args.format == "json":
         _print_json(ctx.to_dict())
@@ -224,7 +267,7 @@ def _cmd_context(args: argparse.Namespace) -> int:
 
 
 def _cmd_map(args: argparse.Namespace) -> int:
-    ctx = _open(args.repo).map(args.budget, query=args.query)
+    ctx = _open(_repo(args)).map(args.budget, query=args.query)
     if args.json:
         _print_json(ctx.to_dict())
     else:
@@ -237,9 +280,9 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     from .errors import BackendError, BackendNotConfiguredError, IncompleteAnswerError
     from .llm.events import Content, Notice, Reasoning
 
-    project = _open(args.repo, backend=args.backend, model=args.model, base_url=args.base_url)
+    project = _open(_repo(args), backend=args.backend, model=args.model, base_url=args.base_url)
     if args.dry_run:
-        from .backends import make_chat_backend
+        from .factory import make_chat_backend
 
         try:
             backend = make_chat_backend(project.settings)
@@ -344,14 +387,14 @@ def _cmd_tui(args: argparse.Namespace) -> int:
         return 2
     from .tui import make_app
 
-    app = make_app(args.path, index_on_start=args.index, backend=args.backend, model=args.model,
+    app = make_app(_repo(args), index_on_start=args.index, backend=args.backend, model=args.model,
                    base_url=args.base_url)
     app.run()
     return 0
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
-    project = _open(args.repo)
+    project = _open(_repo(args))
     status = project.status()
     if args.json:
         _print_json(status.to_dict())
@@ -362,14 +405,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(status.last_indexed or 0))
     print(f"{status.root}")
     print(f"  index       {status.index_dir} ({status.index_bytes / 1e6:.1f} MB), last run {when}")
-    langs = ", ".join(f"{k} {v}" for k, v in status.languages.items())
-    print(f"  files       {status.files:>9,}   {langs}")
-    print(f"  symbols     {status.symbols:>9,}")
-    print(f"  references  {status.references:>9,}")
-    print(f"  chunks      {status.chunks:>9,}")
-    if status.skipped:
-        detail = ", ".join(f"{k} {v}" for k, v in sorted(status.skipped.items()))
-        print(f"  skipped     {sum(status.skipped.values()):>9,}   {detail}")
+    _print_counts(status, sys.stdout)
     if status.embed_units:
         share = status.embedded / status.embed_units
         print(f"  vectors     {status.embedded:>9,}   of {status.embed_units:,} symbols ({share:.0%})")
@@ -383,7 +419,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     from .evaluation import evaluate
 
-    project = _open(args.repo)
+    project = _open(_repo(args))
     report = evaluate(project, limit=args.limit, seed=args.seed,
                       progress=lambda message: print(f"codeassist: {message} …", file=sys.stderr))
     if args.json:
@@ -398,7 +434,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_symbols(args: argparse.Namespace) -> int:
-    found = _open(args.repo).symbols(args.name)
+    found = _open(_repo(args)).symbols(args.name)
     if args.json:
         _print_json({"name": args.name, "symbols": [s.to_dict() for s in found]})
         return 0
@@ -411,7 +447,7 @@ def _cmd_symbols(args: argparse.Namespace) -> int:
 
 
 def _cmd_refs(args: argparse.Namespace) -> int:
-    found = _open(args.repo).references(args.name)
+    found = _open(_repo(args)).references(args.name)
     if args.json:
         _print_json({"name": args.name, "references": [r.to_dict() for r in found]})
         return 0

@@ -12,17 +12,21 @@ table, e.g.::
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
 import tomllib
+import warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
-from .embeddings.base import PRECISIONS
-from .errors import ConfigError
+from .errors import ConfigError, ConfigWarning
 
-__all__ = ["Settings", "load_settings", "data_home", "config_path"]
+__all__ = ["Settings", "load_settings", "data_home", "config_path", "PRECISIONS"]
+
+#: values of the ``embed_precision`` setting (what each means: ``embeddings/sentence_transformers.py``)
+PRECISIONS = ("auto", "fp32", "bf16")
 
 #: File name patterns that carry credentials; never indexed unless include_secrets is set.
 DEFAULT_SECRET_PATTERNS: tuple[str, ...] = (
@@ -208,11 +212,24 @@ def _read_file(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}; fix or remove it") from None
     flat: dict[str, Any] = {k: v for k, v in data.items() if not isinstance(v, dict)}
-    for table in ("index", "context", "llm"):
-        section = data.get(table, {})
-        if isinstance(section, dict):
+    for table, section in data.items():
+        if not isinstance(section, dict):
+            continue
+        if table in _TABLES:
             flat.update(section)
+        else:
+            warnings.warn(f"config file {path}: unknown table [{table}] is ignored{_closest(table, _TABLES)}; "
+                          f"the tables are {', '.join(f'[{t}]' for t in _TABLES)}", ConfigWarning, stacklevel=3)
     return flat
+
+
+_TABLES = ("index", "context", "llm")
+
+
+def _closest(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest choice, or ""."""
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {match[0]!r}?)" if match else ""
 
 
 def load_settings(overrides: Mapping[str, Any] | None = None, *, read_file: bool = True) -> Settings:
@@ -227,6 +244,9 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, read_file: bool
         for key, raw in _read_file(path).items():
             if key in known:
                 values[key] = _coerce(key, known[key], raw, str(path))
+            else:
+                warnings.warn(f"config file {path}: unknown key {key!r} is ignored{_closest(key, known)}; "
+                              "`codeassist config` lists the settings", ConfigWarning, stacklevel=2)
     for key, kind in known.items():
         env = os.environ.get(f"CODEASSIST_{key.upper()}")
         if env is not None:
@@ -235,7 +255,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, read_file: bool
         if raw is None:
             continue
         if key not in known:
-            raise ConfigError(f"unknown setting {key!r}; known settings: {', '.join(sorted(known))}")
+            raise ConfigError(f"unknown setting {key!r}{_closest(key, known)}; known settings: "
+                              f"{', '.join(sorted(known))}")
         values[key] = _coerce(key, known[key], raw, "argument")
     settings = Settings(**values)
     if settings.max_file_bytes <= 0 or settings.chunk_chars < 100:

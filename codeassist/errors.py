@@ -4,6 +4,7 @@ Tree::
 
     CodeassistError
     ├── ConfigError              a setting is invalid or missing
+    ├── UsageError               the command line is wrong (an unknown command: the closest is named)
     ├── RepositoryError          the repository path is unusable (missing, not a directory)
     ├── IndexError_              the index cannot be used
     │   ├── IndexNotBuiltError   no index yet: run `codeassist index`
@@ -22,13 +23,21 @@ Tree::
 ``CodeassistError``.)
 
 ``IndexError_`` carries a trailing underscore so it does not shadow the builtin.
+
+Warnings (``warnings.warn``; the CLI prints them as ``codeassist: warning: ...``)::
+
+    CodeassistWarning
+    └── ConfigWarning            a config file key or table is unknown (the closest known one is named)
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "CodeassistWarning",
+    "ConfigWarning",
     "CodeassistError",
     "ConfigError",
+    "UsageError",
     "RepositoryError",
     "IndexError_",
     "IndexNotBuiltError",
@@ -51,8 +60,22 @@ class CodeassistError(Exception):
     exit_code: int = 1
 
 
+class CodeassistWarning(UserWarning):
+    """Something the user should fix, though codeassist can go on."""
+
+
+class ConfigWarning(CodeassistWarning):
+    """The config file holds a key or table codeassist does not know (a typo, usually)."""
+
+
 class ConfigError(CodeassistError):
     """A configuration value is invalid."""
+
+    exit_code = 2
+
+
+class UsageError(CodeassistError):
+    """The command line is wrong: an unknown command, two repositories (exit code 2)."""
 
     exit_code = 2
 

@@ -141,13 +141,9 @@ def blanked_copy(project: Project, *, limit: int, seed: int,
     status = project.status(check_pending=False)
     if not status.indexed:
         raise IndexNotBuiltError("eval needs an index; run `codeassist index` first")
-    with project._store() as store:  # noqa: SLF001 - same package
-        files = {path: (lang, digest) for path, lang, digest in store.rows(
-            "SELECT path, language, hash FROM files WHERE skip IS NULL")}
-        rows = store.rows(
-            "SELECT f.path, s.qualname, s.name, s.start_line, s.end_line, s.doc FROM symbols s"
-            " JOIN files f ON f.id=s.file_id WHERE s.kind IN ('function', 'method') AND s.doc != ''"
-        ).fetchall()
+    with project.reader() as index:
+        files = {f.path: (f.language, f.hash) for f in index.files()}
+        rows = [(d.path, d.qualname, d.name, d.start_line, d.end_line, d.doc) for d in index.documented_callables()]
     candidates, siblings = _candidates(rows)
     candidates.sort(key=lambda r: hashlib.blake2b(f"{seed}\0{r[0]}\0{r[1]}\0{r[3]}".encode()).digest())
     chosen = candidates[:limit]
@@ -186,7 +182,7 @@ def blanked_copy(project: Project, *, limit: int, seed: int,
                     targets.append(EvalTarget(path, qualname, start, end, query))
             dst.write_bytes(bytes(data))
 
-        from .backends import embedding_cache_dir
+        from .factory import embedding_cache_dir
 
         # the copy shares the embedding cache: only the functions whose docs were blanked are new
         settings = dataclasses.replace(project.settings, home=Path(tmp) / "home",

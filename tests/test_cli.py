@@ -106,3 +106,58 @@ def test_config_file_env_and_arguments_precedence(tmp_path: Path, monkeypatch):
     assert load_settings().max_file_bytes == 222
     assert load_settings({"max_file_bytes": 333}).max_file_bytes == 333
     assert load_settings({"max_file_bytes": None}).max_file_bytes == 222
+
+
+def test_a_mistyped_command_names_the_closest_one_and_opens_nothing(tmp_path: Path):
+    proc = run_cli("serach", "retry", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "unknown command 'serach'; did you mean `codeassist search`?" in proc.stderr
+    assert proc.stdout == "" and not (tmp_path / "serach").exists()
+    proc = run_cli("no-such-thing-at-all", cwd=tmp_path)
+    assert proc.returncode == 2 and "neither a command nor a folder" in proc.stderr
+    assert "index, search" in proc.stderr  # the commands are listed
+
+
+def test_repo_is_accepted_as_positional_path_or_option_on_every_command(multi_repo: Path, tmp_path: Path):
+    assert run_cli("index", "--repo", str(multi_repo), "--json", "-q").returncode == 0
+    for args in (("status", str(multi_repo)), ("status", "--repo", str(multi_repo))):
+        proc = run_cli(*args, "--json", cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["indexed"] is True
+    for command in ("search", "symbols", "refs"):
+        positional = run_cli(command, "RetryPolicy", str(multi_repo), "--json", cwd=tmp_path)
+        option = run_cli(command, "RetryPolicy", "--repo", str(multi_repo), "--json", cwd=tmp_path)
+        assert positional.returncode == option.returncode == 0, positional.stderr + option.stderr
+        assert json.loads(positional.stdout) == json.loads(option.stdout)
+        assert json.loads(positional.stdout) not in ({"query": "RetryPolicy", "hits": []},)
+    proc = run_cli("map", str(multi_repo), "--budget", "500", "--json", cwd=tmp_path)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["items"]
+    proc = run_cli("status", str(multi_repo), "--repo", str(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 2 and "two repositories given" in proc.stderr
+
+
+def test_index_and_status_print_the_same_counts(multi_repo: Path):
+    index = run_cli("index", str(multi_repo), "-q")
+    status = run_cli("status", str(multi_repo))
+    assert index.returncode == status.returncode == 0, index.stderr + status.stderr
+    rows = lambda text: [ln for ln in text.splitlines() if ln.split()[:1] in (["files"], ["symbols"],  # noqa: E731
+                                                                           ["references"], ["chunks"], ["skipped"])]
+    assert rows(index.stdout) == rows(status.stdout) and len(rows(index.stdout)) >= 4
+
+
+def test_unknown_config_keys_warn_with_the_closest_known_key(tmp_path: Path, multi_repo: Path, monkeypatch):
+    from codeassist.config import load_settings
+    from codeassist.errors import ConfigWarning
+
+    config = tmp_path / "config.toml"
+    config.write_text("max_file_byte = 111\n[indx]\nworkers = 1\n[llm]\nmodle = 'x'\n")
+    proc = run_cli("status", str(multi_repo), "--json", env={"CODEASSIST_CONFIG": str(config)})
+    assert proc.returncode == 0, proc.stderr
+    assert "unknown key 'max_file_byte' is ignored (did you mean 'max_file_bytes'?)" in proc.stderr
+    assert "unknown key 'modle' is ignored (did you mean 'model'?)" in proc.stderr
+    assert "unknown table [indx] is ignored (did you mean 'index'?)" in proc.stderr
+    assert all(line.startswith("codeassist: warning: ") for line in proc.stderr.splitlines())
+    assert json.loads(proc.stdout)["indexed"] is False  # data still on stdout, untouched
+    monkeypatch.setenv("CODEASSIST_CONFIG", str(config))
+    with pytest.warns(ConfigWarning, match="did you mean 'max_file_bytes'"):
+        assert load_settings().max_file_bytes == 2_000_000

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 import codeassist
+from codeassist.index.faults import FaultPlan
+from codeassist.index.indexer import build_index
 from codeassist.index.store import DB_NAME
 
 from .conftest import generated_python_files
@@ -127,15 +129,15 @@ def test_search_while_indexing_never_fails(make_repo, big_files):
 
 
 @pytest.mark.slow
-def test_a_crashing_parser_process_does_not_hang_or_lose_other_files(make_repo, monkeypatch):
+def test_a_crashing_parser_process_does_not_hang_or_lose_other_files(make_repo):
     files = generated_python_files(100, functions=2)
     root = make_repo(files)
     # the worker handling this file dies as if the grammar had segfaulted
-    monkeypatch.setenv("CODEASSIST_TEST_CRASH_ON", "mod_42.py")
-    stats = codeassist.open(root, workers=2).index()
+    project = codeassist.open(root, workers=2)
+    stats = build_index(project.root, project.index_dir, project.settings,
+                        faults=FaultPlan(crash_parsing="mod_42.py"))
     assert stats.skipped == {"parse-crash": 1}
     assert stats.files == 99
     assert any("mod_42.py: the parser process crashed" in e for e in stats.errors)
-    monkeypatch.delenv("CODEASSIST_TEST_CRASH_ON")
     project = codeassist.open(root)
     assert project.symbols("func_41_1") and project.symbols("func_43_1")

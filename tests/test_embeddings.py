@@ -123,7 +123,7 @@ def test_cache_embeds_each_text_once_across_runs_and_repositories(tmp_path, mini
 
 
 def test_embedded_text_reaches_the_signature_and_keeps_only_the_doc_summary():
-    from codeassist.index.embedding import unit_text
+    from codeassist.index.embed_stage import unit_text
 
     text = unit_text(
         "usr/share/gocode/src/golang.org/x/tools/go/cfg/builder.go", "builder.ifelse",

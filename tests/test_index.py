@@ -148,7 +148,7 @@ def test_noop_reindex_only_stats(make_repo, monkeypatch):
     project = codeassist.open(root)
     project.index()
     opened: list[str] = []
-    import codeassist.reader as reader
+    import codeassist.textfile as reader
 
     real = reader.read_text
     monkeypatch.setattr(reader, "read_text", lambda path, n: opened.append(path) or real(path, n))

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 import codeassist
-from codeassist.backends import embedding_cache_dir, make_query_embedder
+from codeassist.factory import embedding_cache_dir, make_query_embedder
 from codeassist.embeddings.base import EmbeddingError
 from codeassist.embeddings.onnx_query import OnnxQueryEmbedder
 from codeassist.embeddings.sentence_transformers import SentenceTransformerEmbedder
-from codeassist.index.store import Store
+from codeassist.index.store import open_reader
 from codeassist.vectors.mirror import META_KEY, VectorMirror
 
 from .conftest import generated_python_files, run_cli
@@ -32,14 +32,11 @@ def embeddings_on(monkeypatch):
 
 def _vector_ids(project) -> tuple[set[str], set[str]]:
     """(ids in the vector store, ids the index says are there)."""
-    from codeassist.backends import make_vector_store
-    from codeassist.index.embedding import collection_spec
+    from codeassist.factory import make_vector_store
+    from codeassist.index.embed_stage import collection_spec
 
-    store = Store.open(project.index_dir)
-    try:
-        table = {v for (v,) in store.rows("SELECT vector_id FROM embedded")}
-    finally:
-        store.close()
+    with open_reader(project.index_dir) as index:
+        table = set(index.vector_ids())
     embedder = make_query_embedder(project.settings)
     spec = collection_spec(project.index_dir, embedder.model_id, embedder.dimensions, project.settings)
     return make_vector_store(project.settings, project.index_dir, spec).ids(), table
@@ -47,20 +44,14 @@ def _vector_ids(project) -> tuple[set[str], set[str]]:
 
 def _staged(project) -> tuple[set[str], set[str]]:
     """(vector ids staged for deletion, vector ids staged for addition)."""
-    store = Store.open(project.index_dir)
-    try:
-        return ({v for (v,) in store.rows("SELECT vector_id FROM vector_trash")},
-                {v for (v,) in store.rows("SELECT vector_id FROM vector_outbox")})
-    finally:
-        store.close()
+    with open_reader(project.index_dir) as index:
+        staged = index.staged_vectors()
+    return set(staged.trash), {vector_id for vector_id, _path, _vector in staged.outbox}
 
 
 def _meta(project, key: str) -> str | None:
-    store = Store.open(project.index_dir)
-    try:
-        return store.meta(key)
-    finally:
-        store.close()
+    with open_reader(project.index_dir) as index:
+        return index.meta(key)
 
 
 def test_index_embeds_symbols_and_search_uses_them(multi_repo):
@@ -152,16 +143,16 @@ def test_incremental_embedding_reuses_the_cache_and_drops_deleted_vectors(multi_
     hits = searcher.search(question, k=50, sources={"dense"})
     assert any(h.symbol and h.symbol.endswith("backoff") for h in hits)
     assert not any(h.path == "web/app.js" for h in hits)
-    assert not isinstance(searcher._dense_backends[1], VectorMirror)
+    assert searcher.dense_source == "vector-store"
     project.index()  # a run that opens Chroma applies what was staged and rewrites the mirror
     vector_ids, table = _vector_ids(project)
     assert vector_ids == table and _staged(project) == (set(), set())
     searcher.search(question, sources={"dense"})  # the same searcher goes back to the mirror
-    assert isinstance(searcher._dense_backends[1], VectorMirror)
+    assert searcher.dense_source == "mirror"
 
 
 def test_a_large_change_opens_the_vector_store_and_applies_what_was_staged(multi_repo, monkeypatch):
-    from codeassist.index import embedding
+    from codeassist.index import embed_stage as embedding
 
     project = codeassist.open(multi_repo)
     project.index()
@@ -239,7 +230,7 @@ def test_chroma_server_mode(multi_repo, chroma_server):
 
 def test_server_vectors_stay_readable_after_an_upgrade_changes_the_embedded_text(
         multi_repo, chroma_server, monkeypatch):
-    from codeassist.index import embedding
+    from codeassist.index import embed_stage as embedding
 
     host, port = chroma_server
     codeassist.open(multi_repo, chroma_url=f"{host}:{port}").index()
@@ -295,16 +286,12 @@ def test_query_mirror_answers_without_chromadb_and_matches_it(multi_repo):
 
     project = codeassist.open(multi_repo)
     project.index()
-    store = Store.open(project.index_dir)
-    try:
-        key = store.meta(META_KEY)
-    finally:
-        store.close()
+    key = _meta(project, META_KEY)
     mirror = VectorMirror.open(project.index_dir / "mirror", key)
     assert mirror is not None
     # the same nearest neighbours as the vector store itself
-    from codeassist.backends import make_vector_store
-    from codeassist.index.embedding import collection_spec
+    from codeassist.factory import make_vector_store
+    from codeassist.index.embed_stage import collection_spec
 
     embedder = make_query_embedder(project.settings)
     spec = collection_spec(project.index_dir, embedder.model_id, embedder.dimensions, project.settings)
@@ -325,17 +312,13 @@ def test_query_mirror_answers_without_chromadb_and_matches_it(multi_repo):
         "def interchange_fee(amount):\n    \"\"\"Card network fee charged on each payment.\"\"\"\n"
         "    return amount * 0.002\n")
     project.index()
-    store = Store.open(project.index_dir)
-    try:
-        assert store.meta(META_KEY) not in (None, key)
-    finally:
-        store.close()
+    assert _meta(project, META_KEY) not in (None, key)
     hits = project.search("card network fee for a payment", k=5, sources={"dense"})
     assert hits and hits[0].symbol == "payments.fees.interchange_fee"
 
 
 def test_policy_and_unit_text_changes_reach_the_stored_vectors(make_repo, monkeypatch):
-    from codeassist.index import embedding
+    from codeassist.index import embed_stage as embedding
 
     files = {
         "app/core.py": "def load_config(path):\n    return open(path).read()\n",
@@ -353,7 +336,7 @@ def test_policy_and_unit_text_changes_reach_the_stored_vectors(make_repo, monkey
     assert vector_ids == table and len(table) == 1
     assert {h.path for h in project.search("Sample fixture", k=5, sources={"dense"})} == {"app/core.py"}
     # and then it is a no-op again: the vector store is not even opened
-    import codeassist.backends as backends
+    import codeassist.factory as backends
 
     def no_store(*_args, **_kwargs):
         raise AssertionError("a no-op run opened the vector store")

@@ -13,7 +13,7 @@ import pytest
 import codeassist
 from codeassist.config import load_settings
 from codeassist.index.worker import FileTask, process_file
-from codeassist.reader import classify_bytes
+from codeassist.textfile import classify_bytes
 from codeassist.walker import walk
 
 

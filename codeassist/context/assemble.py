@@ -24,12 +24,14 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from ..errors import QueryError
-from ..index.store import Store
+from ..index.reader import IndexedFile, IndexReader
+from ..parsing.kinds import ENCLOSING_KINDS
 from ..results import Context, ContextItem
+from ..search.engine import RankedChunk
+from .file_texts import FileTexts
 from .graph import Ranking, ReferenceGraph, index_generation, load_graph
 from .outline import FileSymbols, SymbolRow, load_symbols, outline_lines, skeleton_lines
 from .render import FORMATS, Renderer, numbered, renderer_for
-from .sources import FileTexts, IndexedFile
 from .tokens import TokenCounter, token_counter
 
 __all__ = ["assemble_context", "render_map", "MIN_BUDGET", "IndexSnapshot"]
@@ -43,7 +45,6 @@ HITS = 60                # retrieved candidates considered
 DEPENDENCY_NAMES = 8     # definitions a full item pulls in, at most
 SMALL_FILE_TOKENS = 400  # a hit in a file this small brings the whole file
 BIG_SYMBOL_LINES = 150   # a retrieved symbol longer than this is shown around the hit only
-_TYPE_KINDS = frozenset({"class", "struct", "interface", "trait", "enum", "module", "impl"})
 POINTERS = 15            # places listed for the question in whole-project mode
 _MANIFESTS = re.compile(
     r"^(readme|pyproject\.toml|setup\.py|setup\.cfg|package\.json|go\.mod|cargo\.toml|pom\.xml|"
@@ -84,29 +85,29 @@ class IndexSnapshot:
         self.symbols: FileSymbols | None = None
         self.definitions: dict[str, list[tuple[int, SymbolRow]]] | None = None
 
-    def refresh(self, store: Store, folder: Path) -> None:
-        generation = index_generation(store)
+    def refresh(self, index: IndexReader, folder: Path) -> None:
+        generation = index_generation(index)
         if generation != self.generation or self.graph is None:
             self.generation = generation
-            self.graph = load_graph(store, folder, generation)
+            self.graph = load_graph(index, folder, generation)
             self.global_rank = self.symbols = self.definitions = None
 
 
 class _Assembler:
-    def __init__(self, store: Store, root: Path, folder: Path, minified_line_length: int,
+    def __init__(self, index: IndexReader, root: Path, folder: Path, minified_line_length: int,
                  fmt: str, counter: TokenCounter, line_numbers: bool,
                  snapshot: IndexSnapshot | None = None) -> None:
         if fmt not in FORMATS:
             raise QueryError(f"unknown context format {fmt!r}; choose from {', '.join(FORMATS)}")
-        self.store = store
+        self.index = index
         self.root = root
         self.fmt = fmt
         self.renderer: Renderer = renderer_for(fmt)
         self.counter = counter
         self.line_numbers = line_numbers
-        self.texts = FileTexts(store, root, minified_line_length)
+        self.texts = FileTexts(index, root, minified_line_length)
         self.snapshot = snapshot or IndexSnapshot()
-        self.snapshot.refresh(store, folder)
+        self.snapshot.refresh(index, folder)
         self.graph: ReferenceGraph = self.snapshot.graph  # type: ignore[assignment]
         #: the budget holds a good part of the project: offer whole files beyond the hits
         self.large_budget = False
@@ -121,7 +122,7 @@ class _Assembler:
     @property
     def symbols(self) -> FileSymbols:
         if self.snapshot.symbols is None:
-            self.snapshot.symbols = load_symbols(self.store)
+            self.snapshot.symbols = load_symbols(self.index)
         return self.snapshot.symbols
 
     @property
@@ -211,7 +212,7 @@ class _Assembler:
             spent += n
         return "".join(texts), items
 
-    def ranking_for(self, query: str, ranked: Sequence[tuple[int, int | None, float]],
+    def ranking_for(self, query: str, ranked: Sequence[RankedChunk],
                     held_files: Sequence[str]) -> tuple[Ranking, set[str]]:
         """PageRank personalised on the files of the best hits, the files the conversation
         holds and the files the query names, with the names it mentions weighted up; the
@@ -219,11 +220,11 @@ class _Assembler:
         personal: dict[int, float] = {}
         top = [chunk_id for chunk_id, _s, _score in ranked[:20]]
         if top:
-            marks = ",".join("?" * len(top))
-            file_of = dict(self.store.rows(f"SELECT id, file_id FROM chunks WHERE id IN ({marks})", top))
+            chunks = self.index.chunks(top)
             for chunk_id, _s, score in ranked[:20]:
-                if chunk_id in file_of:
-                    personal[file_of[chunk_id]] = personal.get(file_of[chunk_id], 0.0) + score
+                if chunk_id in chunks:
+                    file_id = chunks[chunk_id].file_id
+                    personal[file_id] = personal.get(file_id, 0.0) + score
         held_weight = max(personal.values()) if personal else 1.0
         for path in held_files:
             if path in self.texts.by_path:
@@ -322,23 +323,18 @@ class _Assembler:
                         yield key, 0.0
 
     # ------------------------------------------------------------------ the question's part
-    def question_blocks(self, ranked: Sequence[tuple[int, int | None, float]],
+    def question_blocks(self, ranked: Sequence[RankedChunk],
                         ranking: Ranking, exclude: dict[int, list[tuple[int, int]]]) -> list[_Block]:
         """Candidates for the question's part, each with a relevance score (not yet fitted)."""
         blocks: list[_Block] = []
-        chunk_rows = {}
-        ids = [c for c, _s, _score in ranked]
-        if ids:
-            marks = ",".join("?" * len(ids))
-            chunk_rows = {r[0]: r[1:] for r in self.store.rows(
-                f"SELECT id, file_id, start_line, end_line, symbol_id FROM chunks WHERE id IN ({marks})", ids)}
+        chunk_rows = self.index.chunks(c for c, _s, _score in ranked)
         top = ranked[0][2] if ranked else 1.0
         seen_units: set[tuple[int, int, int]] = set()
         for chunk_id, symbol_id, score in ranked:
             row = chunk_rows.get(chunk_id)
             if row is None:
                 continue
-            file_id, c_start, c_end, chunk_symbol = row
+            _id, file_id, c_start, c_end, chunk_symbol, _text = row
             info = self.texts.files.get(file_id)
             if info is None:
                 continue
@@ -355,7 +351,7 @@ class _Assembler:
             for other in self.symbols.by_file.get(file_id, ()):
                 if (other.start_line <= end and other.end_line >= start
                         and other.end_line - other.start_line <= BIG_SYMBOL_LINES
-                        and other.kind not in _TYPE_KINDS):
+                        and other.kind not in ENCLOSING_KINDS):
                     start, end = min(start, other.start_line), max(end, other.end_line)
             if info.size <= SMALL_FILE_TOKENS * 4:
                 start, end, label = 1, max(1, info.lines), None
@@ -383,9 +379,7 @@ class _Assembler:
     def _dependencies(self, file_id: int, start: int, end: int, score: float,
                       ranking: Ranking) -> list[_Block]:
         """Definitions used inside ``start..end`` of a file: same file first, then by rank."""
-        names = [r[0] for r in self.store.rows(
-            "SELECT DISTINCT r.last FROM refs r JOIN symbols s ON s.id=r.symbol_id"
-            " WHERE r.file_id=? AND s.start_line>=? AND s.end_line<=?", (file_id, start, end))]
+        names = self.index.names_used_in(file_id, start, end)
         if not names:
             return []
         options: dict[str, list[tuple[float, int, int, int, str, str]]] = {}
@@ -475,9 +469,9 @@ def _mentioned(query: str, names: Iterable[str]) -> set[str]:
     return words & set(names)
 
 
-def assemble_context(store: Store, root: Path, folder: Path, query: str, budget: int, *,
+def assemble_context(index: IndexReader, root: Path, folder: Path, query: str, budget: int, *,
                      fmt: str = "markdown",
-                     ranked: Sequence[tuple[int, int | None, float]] = (),
+                     ranked: Sequence[RankedChunk] = (),
                      held_files: Sequence[str] = (),
                      exclude: Sequence[tuple[str, int, int]] = (),
                      minified_line_length: int = 1000,
@@ -498,7 +492,7 @@ def assemble_context(store: Store, root: Path, folder: Path, query: str, budget:
     if budget < MIN_BUDGET:
         raise QueryError(f"a context budget of {budget} tokens is too small; use at least {MIN_BUDGET}")
     counter = counter or token_counter()
-    asm = _Assembler(store, root, folder, minified_line_length, fmt, counter, line_numbers, snapshot)
+    asm = _Assembler(index, root, folder, minified_line_length, fmt, counter, line_numbers, snapshot)
     r = asm.renderer
     name = root.name or "repository"
     if question_only:
@@ -599,7 +593,7 @@ def _pinned_blocks(asm: _Assembler, pinned: Sequence[tuple[str, int, int]]) -> l
 
 
 def _follow_up(asm: _Assembler, query: str, budget: int,
-               ranked: Sequence[tuple[int, int | None, float]], held_files: Sequence[str],
+               ranked: Sequence[RankedChunk], held_files: Sequence[str],
                exclude: Sequence[tuple[str, int, int]],
                pinned: Sequence[tuple[str, int, int]] = ()) -> Context:
     """The question's part alone: code not sent before, then pointers to the relevant places."""
@@ -709,32 +703,31 @@ def _ordered(blocks: list[_Block]) -> list[_Block]:
     return sorted(blocks, key=lambda b: (-best[b.file_id], b.file_id, b.detail != "full", b.start, b.end))
 
 
-def _pointers(asm: _Assembler, ranked: Sequence[tuple[int, int | None, float]]) -> str:
+def _pointers(asm: _Assembler, ranked: Sequence[RankedChunk]) -> str:
     """Whole-project mode: the places most relevant to the question, as ``path:start-end``."""
     lines = []
     for chunk_id, symbol_id, _score in ranked[:POINTERS]:
-        row = asm.store.rows("SELECT file_id, start_line, end_line, symbol_id FROM chunks WHERE id=?",
-                             (chunk_id,)).fetchone()
-        if row is None or row[0] not in asm.texts.files:
+        chunk = asm.index.chunk(chunk_id)
+        if chunk is None or chunk.file_id not in asm.texts.files:
             continue
-        sym = asm.symbols.by_id.get(symbol_id if symbol_id is not None else row[3] or -1)
-        start, end = (sym.start_line, sym.end_line) if sym else (row[1], row[2])
+        sym = asm.symbols.by_id.get(symbol_id if symbol_id is not None else chunk.symbol_id or -1)
+        start, end = (sym.start_line, sym.end_line) if sym else (chunk.start_line, chunk.end_line)
         label = f" {sym.qualname}" if sym else ""
-        lines.append(f"- {asm.texts.files[row[0]].path}:{start}-{end}{label}")
+        lines.append(f"- {asm.texts.files[chunk.file_id].path}:{start}-{end}{label}")
     if not lines:
         return ""
     return asm.renderer.section("Most relevant to the question", asm.renderer.quote("\n".join(lines)))
 
 
-def render_map(store: Store, root: Path, folder: Path, budget: int, *, query: str = "",
-               ranked: Sequence[tuple[int, int | None, float]] = (), held_files: Sequence[str] = (),
+def render_map(index: IndexReader, root: Path, folder: Path, budget: int, *, query: str = "",
+               ranked: Sequence[RankedChunk] = (), held_files: Sequence[str] = (),
                counter: TokenCounter | None = None, snapshot: IndexSnapshot | None = None) -> Context:
     """The repository map alone: the best-ranked definitions as an outline within ``budget``,
     personalised on the query's names, retrieved hits and held files when given."""
     counter = counter or token_counter()
     if budget < 64:
         raise QueryError(f"a map budget of {budget} tokens is too small; use at least 64")
-    asm = _Assembler(store, root, folder, 1000, "markdown", counter, True, snapshot)
+    asm = _Assembler(index, root, folder, 1000, "markdown", counter, True, snapshot)
     ranking, mentioned = asm.ranking_for(query, ranked, held_files)
     text, items = asm.map_section(ranking, budget, "Repository map", mentioned)
     return Context(query, budget, counter.count(text), "map", tuple(items), text, "markdown")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
-from ..index.store import Store
+from ..index.reader import IndexReader
 
 __all__ = ["ReferenceGraph", "Ranking", "build_graph", "load_graph", "index_generation"]
 
@@ -92,25 +92,25 @@ class ReferenceGraph:
         return Ranking(file_rank, definition_rank)
 
 
-def build_graph(store: Store) -> ReferenceGraph:
+def build_graph(index: IndexReader) -> ReferenceGraph:
     """The graph of every indexed file (about 0.1 s per 50k references)."""
     import numpy as np
 
     from ..walker import is_test_path
 
-    rows = store.rows("SELECT id, path FROM files WHERE skip IS NULL ORDER BY id").fetchall()
-    file_ids = [r[0] for r in rows]
-    test_node = [is_test_path(r[1]) for r in rows]  # definitions in tests rarely serve other code
+    files = sorted(index.files(), key=lambda f: f.id)
+    file_ids = [f.id for f in files]
+    test_node = [is_test_path(f.path) for f in files]  # definitions in tests rarely serve other code
     node = {f: i for i, f in enumerate(file_ids)}
     defined_in: dict[str, set[int]] = {}
-    for file_id, name in store.rows("SELECT DISTINCT file_id, name FROM symbols"):
+    for file_id, name in index.defined_names():
         if file_id in node:
             defined_in.setdefault(name, set()).add(node[file_id])
     uses: dict[tuple[int, str], int] = {}
-    for file_id, last, lines in store.rows("SELECT file_id, last, lines FROM refs"):
+    for file_id, last, line_count in index.reference_uses():
         if last in defined_in and file_id in node:
             key = (node[file_id], last)
-            uses[key] = uses.get(key, 0) + lines.count(",") + 1
+            uses[key] = uses.get(key, 0) + line_count
     names: list[str] = []
     name_index: dict[str, int] = {}
     pair_index: dict[tuple[int, int], int] = {}
@@ -154,7 +154,7 @@ def build_graph(store: Store) -> ReferenceGraph:
     )
 
 
-def index_generation(store: Store) -> str:
+def index_generation(index: IndexReader) -> str:
     """A digest of which files the index holds and their content: changes exactly when the
     index does."""
     import hashlib
@@ -162,8 +162,8 @@ def index_generation(store: Store) -> str:
     digest = hashlib.blake2b(digest_size=16)
     # a rebuilt index (new parser, new settings) reuses file ids and hashes: tell it apart
     for key in ("created_at", "schema_version", "extractor_version", "settings"):
-        digest.update(f"{key}={store.meta(key)};".encode())
-    for file_id, file_hash in store.rows("SELECT id, hash FROM files WHERE skip IS NULL ORDER BY id"):
+        digest.update(f"{key}={index.meta(key)};".encode())
+    for file_id, file_hash in index.content_hashes():
         digest.update(f"{file_id}:{file_hash};".encode())
     return digest.hexdigest()
 
@@ -171,12 +171,12 @@ def index_generation(store: Store) -> str:
 _CACHE_NAME = "graph-cache.pickle"
 
 
-def load_graph(store: Store, folder: Path, generation: str | None = None) -> ReferenceGraph:
+def load_graph(index: IndexReader, folder: Path, generation: str | None = None) -> ReferenceGraph:
     """The graph for the index in ``folder``, from its cache file when the index is unchanged."""
     import os
     import pickle
 
-    generation = generation or index_generation(store)
+    generation = generation or index_generation(index)
     cache = folder / _CACHE_NAME
     try:
         with open(cache, "rb") as fh:
@@ -185,7 +185,7 @@ def load_graph(store: Store, folder: Path, generation: str | None = None) -> Ref
             return graph
     except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
         pass  # missing, stale or damaged: rebuild
-    graph = build_graph(store)
+    graph = build_graph(index)
     tmp = cache.with_name(f"{_CACHE_NAME}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as fh:

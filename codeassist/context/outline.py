@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..index.store import Store
+from ..index.reader import IndexReader
 from ..invisible import reveal
 
 __all__ = ["SymbolRow", "FileSymbols", "load_symbols", "outline_lines", "skeleton_lines"]
@@ -57,20 +57,12 @@ class FileSymbols:
         return out[::-1]
 
 
-def load_symbols(store: Store, file_ids: list[int] | None = None) -> FileSymbols:
+def load_symbols(index: IndexReader, file_ids: list[int] | None = None) -> FileSymbols:
     """Symbols of ``file_ids`` (default: every file)."""
-    sql = ("SELECT file_id, id, name, qualname, kind, start_line, end_line, signature, doc, parent_id"
-           " FROM symbols")
-    rows: list[tuple[int, SymbolRow]] = []
-    if file_ids is None:
-        rows = [(r[0], SymbolRow(*r[1:])) for r in store.rows(sql)]
-    else:
-        ids = sorted(set(file_ids))
-        for i in range(0, len(ids), 500):
-            part = ids[i : i + 500]
-            marks = ",".join("?" * len(part))
-            rows += [(r[0], SymbolRow(*r[1:])) for r in store.rows(f"{sql} WHERE file_id IN ({marks})", part)]
-    return FileSymbols(rows)
+    return FileSymbols([
+        (d.file_id, SymbolRow(d.id, d.name, d.qualname, d.kind, d.start_line, d.end_line, d.signature, d.doc,
+                              d.parent_id))
+        for d in index.symbols_in_files(file_ids)])
 
 
 def outline_line(sym: SymbolRow, depth: int) -> str:

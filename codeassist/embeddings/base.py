@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol, Sequence, runtime_checkable
 
+from ..config import PRECISIONS
 from ..errors import CodeassistError
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
 __all__ = ["Embedder", "EmbeddingError", "normalise", "QUERY_MAX_TOKENS", "query_tokens", "PRECISIONS"]
-
-#: values of the ``embed_precision`` setting (what each means: ``sentence_transformers.py``)
-PRECISIONS = ("auto", "fp32", "bf16")
 
 #: queries are embedded up to this many tokens even when documents are cut shorter: a question
 #: or pasted doc text is often longer than a symbol's few embedded tokens, and one query costs

@@ -15,7 +15,6 @@ import os
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -23,6 +22,7 @@ from typing import Callable, Iterator
 from ..config import Settings
 from ..walker import walk
 from .lock import WriterLock
+from .faults import NO_FAULTS, FaultPlan
 from .store import Store
 from .worker import FileOutcome, FileProcessor, FileTask, init_worker, process_batch
 
@@ -110,8 +110,10 @@ def build_index(
     progress: ProgressCallback | None = None,
     *,
     rebuild: bool = False,
+    faults: FaultPlan = NO_FAULTS,
 ) -> IndexStats:
-    """Bring the index in ``folder`` up to date with the repository at ``root``."""
+    """Bring the index in ``folder`` up to date with the repository at ``root`` (``faults``:
+    for the reliability tests only)."""
     started = time.perf_counter()
     report = progress or (lambda p: None)
     stats = IndexStats()
@@ -127,7 +129,7 @@ def build_index(
             stats.rebuilt = reason
             store.set_meta("settings", _settings_key(settings))
             store.set_meta("root", str(root))
-            _update(store, root, settings, report, stats)
+            _update(store, root, settings, report, stats, faults)
             store.set_meta("last_indexed", str(time.time()))
             _fill_totals(store, stats)
             if settings.embed:
@@ -142,7 +144,7 @@ def _embed(store: Store, folder: Path, settings: Settings, report: ProgressCallb
     """The semantic stage; the lexical index is already committed, so a failure here loses
     nothing: it is recorded and the next run resumes."""
     from ..errors import CodeassistError
-    from .embedding import run_embedding
+    from .embed_stage import run_embedding
 
     try:
         result = run_embedding(store, folder, settings, lambda phase, done, total: report(
@@ -151,19 +153,20 @@ def _embed(store: Store, folder: Path, settings: Settings, report: ProgressCallb
         stats.embed_error = str(exc)
         return
     stats.embed_units = result.units
-    stats.embedded = store.rows("SELECT COUNT(*) FROM embedded").fetchone()[0]
+    stats.embedded = store.reader.embedded_count()
     stats.embed_computed = result.computed
     stats.timings["embed"] = result.seconds
     if result.reset:
         stats.rebuilt = (stats.rebuilt + "; " if stats.rebuilt else "") + result.reset
 
 
-def _update(store: Store, root: Path, settings: Settings, report: ProgressCallback, stats: IndexStats) -> None:
+def _update(store: Store, root: Path, settings: Settings, report: ProgressCallback, stats: IndexStats,
+            faults: FaultPlan) -> None:
     report(Progress("walk", 0, 0))
     t0 = time.perf_counter()
     walked = walk(root, settings)
     stats.timings["walk"] = time.perf_counter() - t0
-    known = store.known_files()
+    known = store.reader.known_files()
     cold = not known
     walk_skips = walked.skipped_by_reason()
 
@@ -205,7 +208,7 @@ def _update(store: Store, root: Path, settings: Settings, report: ProgressCallba
     in_txn = False
     done = 0
     try:
-        for outcome in _run(tasks, settings, store.path.parent / "parse-journal"):
+        for outcome in _run(tasks, settings, store.path.parent / "parse-journal", faults):
             if not in_txn:
                 store.begin()
                 in_txn = True
@@ -252,7 +255,8 @@ def _apply(store: Store, outcome: FileOutcome, known: dict, stats: IndexStats) -
         store.add_parsed(outcome.relpath, outcome.size, outcome.mtime_ns, outcome.digest or "", outcome.parsed)
 
 
-def _run(tasks: list[FileTask], settings: Settings, journal_dir: Path) -> Iterator[FileOutcome]:
+def _run(tasks: list[FileTask], settings: Settings, journal_dir: Path,
+         faults: FaultPlan = NO_FAULTS) -> Iterator[FileOutcome]:
     """Process tasks, in worker processes when there are many.
 
     Work goes out in small batches with a bounded number in flight, so memory stays flat on
@@ -275,7 +279,7 @@ def _run(tasks: list[FileTask], settings: Settings, journal_dir: Path) -> Iterat
     journal = str(journal_dir)
     while remaining:
         finished: set[str] = set()
-        for outcome in _run_pool(remaining, workers, journal):
+        for outcome in _run_pool(remaining, workers, journal, faults):
             finished.add(outcome.relpath)
             yield outcome
         remaining = [t for t in remaining if t.relpath not in finished]
@@ -295,19 +299,19 @@ def _run(tasks: list[FileTask], settings: Settings, journal_dir: Path) -> Iterat
             suspects = {t.relpath for t in remaining}
         for task in remaining:
             if task.relpath in suspects:
-                yield _isolated(task)
+                yield _isolated(task, faults)
         remaining = [t for t in remaining if t.relpath not in suspects]
 
 
 _BATCH = 4
 
 
-def _run_pool(tasks: list[FileTask], workers: int, journal: str) -> Iterator[FileOutcome]:
+def _run_pool(tasks: list[FileTask], workers: int, journal: str, faults: FaultPlan) -> Iterator[FileOutcome]:
     """Yield outcomes until all tasks are done or the pool breaks."""
     batches = iter([tasks[i : i + _BATCH] for i in range(0, len(tasks), _BATCH)])
     for leftover in os.listdir(journal):
         os.unlink(os.path.join(journal, leftover))
-    with _executor(workers, journal) as pool:
+    with _executor(workers, journal, faults) as pool:
         pending = {pool.submit(process_batch, b) for b in itertools.islice(batches, workers * 8)}
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -336,7 +340,7 @@ def _in_progress(journal: str) -> set[str]:
     return suspects
 
 
-def _executor(workers: int, journal: str | None = None) -> ProcessPoolExecutor:
+def _executor(workers: int, journal: str | None = None, faults: FaultPlan = NO_FAULTS) -> ProcessPoolExecutor:
     import multiprocessing
 
     # spawn: safe when the caller has threads (the TUI does), and measured faster here than
@@ -345,13 +349,13 @@ def _executor(workers: int, journal: str | None = None) -> ProcessPoolExecutor:
         workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=init_worker,
-        initargs=(journal,),
+        initargs=(journal, faults),
     )
 
 
-def _isolated(task: FileTask) -> FileOutcome:
+def _isolated(task: FileTask, faults: FaultPlan) -> FileOutcome:
     """Process one file in a process of its own; a crash becomes a skip reason."""
-    with _executor(1) as pool:
+    with _executor(1, None, faults) as pool:
         try:
             return pool.submit(process_batch, [task]).result()[0]
         except BrokenProcessPool:
@@ -360,16 +364,10 @@ def _isolated(task: FileTask) -> FileOutcome:
 
 
 def _fill_totals(store: Store, stats: IndexStats) -> None:
-    langs: Counter[str] = Counter()
-    for language, count in store.rows(
-        "SELECT language, COUNT(*) FROM files WHERE skip IS NULL GROUP BY language"
-    ):
-        langs[language or "text"] = count
-    stats.languages = dict(langs)
-    stats.files = sum(langs.values())
-    for reason, count in store.rows("SELECT skip, COUNT(*) FROM files WHERE skip IS NOT NULL GROUP BY skip"):
+    counts = store.reader.counts()
+    stats.languages = dict(counts.languages)
+    stats.files = counts.files
+    for reason, count in counts.skipped.items():
         stats.skipped[reason] = stats.skipped.get(reason, 0) + count
-    stats.symbols = store.rows("SELECT COUNT(*) FROM symbols").__next__()[0]
-    stats.references = store.rows("SELECT COUNT(*) FROM refs").__next__()[0]
-    stats.chunks = store.rows("SELECT COUNT(*) FROM chunks").__next__()[0]
-    stats.parse_errors = store.rows("SELECT COUNT(*) FROM files WHERE parse_errors=1").__next__()[0]
+    stats.symbols, stats.references, stats.chunks = counts.symbols, counts.references, counts.chunks
+    stats.parse_errors = counts.parse_errors

@@ -12,15 +12,15 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from ..errors import IndexCorruptError, IndexNotBuiltError
 from ..parsing.extract import EXTRACTOR_VERSION, ParsedFile
 from ..parsing.terms import TermExpander
+from .reader import FileRow, IndexReader
 
-__all__ = ["Store", "FileRow", "SCHEMA_VERSION", "last_component"]
+__all__ = ["Store", "open_reader", "FileRow", "SCHEMA_VERSION", "DB_NAME", "last_component"]
 
 SCHEMA_VERSION = 5  # bump on any change to tables, FTS columns or term rules
 DB_NAME = "index.sqlite"
@@ -103,18 +103,15 @@ def last_component(name: str) -> str:
     return _SEPARATORS.split(name)[-1] or name
 
 
-@dataclass(frozen=True, slots=True)
-class FileRow:
-    id: int
-    path: str
-    size: int
-    mtime_ns: int
-    hash: str | None
-    skip: str | None
+def open_reader(folder: Path) -> IndexReader:
+    """A reader of the index in ``folder`` with a connection of its own; close it (or use it as
+    a context manager). Raises IndexNotBuiltError when there is no index."""
+    return IndexReader(Store.open(folder).conn, owns_connection=True)
 
 
 class Store:
-    """One repository's index database. Not thread-safe: one Store per thread."""
+    """One repository's index database: the writer (the indexer's side). Not thread-safe: one
+    Store per thread. Reads go through :attr:`reader`."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self.conn = conn
@@ -122,6 +119,7 @@ class Store:
         self._expander = TermExpander()
         #: why the index was emptied when it was opened (outdated format), or ""
         self.rebuild_reason = ""
+        self._reader: IndexReader | None = None
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -211,12 +209,6 @@ class Store:
 
     def create_indexes(self) -> None:
         self.conn.executescript(_INDEXES)
-
-    def known_files(self) -> dict[str, FileRow]:
-        return {
-            r[1]: FileRow(*r)
-            for r in self.conn.execute("SELECT id, path, size, mtime_ns, hash, skip FROM files")
-        }
 
     def touch_file(self, file_id: int, size: int, mtime_ns: int) -> None:
         self.conn.execute("UPDATE files SET size=?, mtime_ns=? WHERE id=?", (size, mtime_ns, file_id))
@@ -334,17 +326,40 @@ class Store:
                 ],
             )
 
-    # ------------------------------------------------------------------ reading
-    def chunk_at(self, file_id: int, line: int) -> tuple[int, str, int] | None:
-        """(id, text, start_line) of the first chunk of a file that contains ``line``."""
-        return self.conn.execute(
-            "SELECT id, text, start_line FROM chunks WHERE file_id=? AND start_line<=? AND end_line>=?"
-            " ORDER BY start_line LIMIT 1",
-            (file_id, line, line),
-        ).fetchone()
+    # ------------------------------------------------------------------ vectors (see embed_stage)
+    def record_vectors(self, pairs: list[tuple[int, str]]) -> None:
+        """(symbol id, vector id) pairs whose vectors are now in the vector store (or staged)."""
+        self.conn.executemany("INSERT OR REPLACE INTO embedded(symbol_id, vector_id) VALUES(?, ?)", pairs)
 
-    def rows(self, sql: str, params: Iterable[object] = ()) -> Iterator[tuple]:
-        return self.conn.execute(sql, tuple(params))
+    def forget_vectors(self, symbol_ids: Iterable[int] | None = None) -> None:
+        """Forget the vectors of these symbols (of every symbol when None)."""
+        if symbol_ids is None:
+            self.conn.execute("DELETE FROM embedded")
+        else:
+            self.conn.executemany("DELETE FROM embedded WHERE symbol_id=?", [(s,) for s in symbol_ids])
+
+    def stage_vectors(self, rows: list[tuple[str, str, bytes]]) -> None:
+        """(vector id, path, float32 bytes) of new vectors for the vector store's next opening;
+        a staged deletion of the same id is dropped."""
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO vector_outbox(vector_id, path, vector) VALUES(?, ?, ?)", rows)
+        self.conn.executemany("DELETE FROM vector_trash WHERE vector_id=?", [(r[0],) for r in rows])
+
+    def clear_staged_vectors(self) -> None:
+        """The staged changes reached the vector store (or were discarded with it)."""
+        self.conn.execute("DELETE FROM vector_trash")
+        self.conn.execute("DELETE FROM vector_outbox")
+
+    def delete_meta(self, key: str) -> None:
+        self.conn.execute("DELETE FROM meta WHERE key=?", (key,))
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def reader(self) -> IndexReader:
+        """The typed read side, on this store's connection (sees its uncommitted writes)."""
+        if self._reader is None:
+            self._reader = IndexReader(self.conn)
+        return self._reader
 
     def integrity_problems(self) -> list[str]:
         """SQLite's and FTS5's own consistency checks; empty when healthy."""

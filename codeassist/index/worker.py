@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from ..parsing.extract import ParsedFile, parse_file
 from ..parsing.languages import detect_language
 from ..parsing.terms import TermExpander
-from ..reader import read_text
+from ..textfile import read_text
+from .faults import NO_FAULTS, FaultPlan
 
 __all__ = ["FileTask", "FileOutcome", "FileProcessor", "process_file", "process_batch", "init_worker"]
 
@@ -71,15 +72,18 @@ def process_file(task: FileTask, expander: TermExpander | None = None) -> FileOu
 
 # State of a pool worker process (made by the pool initializer): its processor, and the journal
 # file where it notes the file it is parsing, so that a crash can be traced to that file.
+# Per-process state, not shared with any other process: set once by the initializer.
 _worker_processor: FileProcessor | None = None
 _worker_journal: str | None = None
+_worker_faults: FaultPlan = NO_FAULTS
 
 
-def init_worker(journal_dir: str | None = None) -> None:
-    """Pool initializer: give this worker process its own processor and journal."""
-    global _worker_processor, _worker_journal
+def init_worker(journal_dir: str | None = None, faults: FaultPlan = NO_FAULTS) -> None:
+    """Pool initializer: give this worker process its own processor, journal and fault plan."""
+    global _worker_processor, _worker_journal, _worker_faults
     _worker_processor = FileProcessor()
     _worker_journal = os.path.join(journal_dir, str(os.getpid())) if journal_dir else None
+    _worker_faults = faults
     _journal("")  # an empty journal says "this worker started" (and is parsing nothing yet)
 
 
@@ -92,12 +96,10 @@ def _journal(relpath: str) -> None:
 def process_batch(tasks: list[FileTask]) -> list[FileOutcome]:
     """Pool entry point; see :func:`init_worker`."""
     assert _worker_processor is not None, "init_worker was not run in this process"
-    crash_on = os.environ.get("CODEASSIST_TEST_CRASH_ON")  # fault injection for the test suite
     outcomes = []
     for task in tasks:
         _journal(task.relpath)
-        if crash_on and task.relpath.endswith(crash_on):
-            os._exit(139)  # as if the grammar had segfaulted on this file
+        _worker_faults.before_parse(task.relpath)
         outcomes.append(_worker_processor(task))
     _journal("")
     return outcomes

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .app import CodeassistApp
 
 __all__ = ["make_app", "run_tui"]
 
 
-def make_app(path: str | os.PathLike[str] = ".", *, index_on_start: bool = True, **settings: Any):  # -> CodeassistApp
+def make_app(path: str | os.PathLike[str] = ".", *, index_on_start: bool = True, **settings: Any) -> CodeassistApp:
     """The app for the repository at ``path`` (keyword arguments override settings)."""
     from multiprocessing import resource_tracker
 

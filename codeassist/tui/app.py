@@ -387,7 +387,7 @@ class CodeassistApp(App[None]):
         self.project.settings = settings
         pins = list(self.chat.pinned) if self.chat is not None else list(self._pending_pins)
         try:
-            from ..backends import make_chat_backend
+            from ..factory import make_chat_backend
 
             make_chat_backend(settings)
         except CodeassistError as exc:

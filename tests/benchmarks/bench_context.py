@@ -36,12 +36,11 @@ def timing(project) -> None:
 
     counter = token_counter()
     texts = []
-    with project._store() as store:  # noqa: SLF001 - benchmark
-        for (path,) in store.rows("SELECT path FROM files WHERE skip IS NULL ORDER BY path"):
-            try:
-                texts.append((project.root / path).read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError):
-                pass
+    for path in project.files():
+        try:
+            texts.append((project.root / path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            pass
     data = "".join(texts)
     mb = len(data.encode()) / 1e6
     start = time.perf_counter()

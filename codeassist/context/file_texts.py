@@ -7,31 +7,21 @@ numbers always agree with the index and the same index always gives the same con
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
 from pathlib import Path
 
-from ..index.store import Store
+from ..index.reader import IndexedFile, IndexReader
 from ..invisible import INVISIBLE, reveal
-from ..reader import read_text
+from ..textfile import read_text
 
 __all__ = ["IndexedFile", "FileTexts"]
-
-
-@dataclass(frozen=True)
-class IndexedFile:
-    id: int
-    path: str
-    language: str | None
-    lines: int
-    size: int
-    hash: str
 
 
 class FileTexts:
     """Lazy, memoised access to the text of indexed files (one instance per assembly)."""
 
-    def __init__(self, store: Store, root: Path, minified_line_length: int) -> None:
-        self._store = store
+    def __init__(self, index: IndexReader, root: Path, minified_line_length: int) -> None:
+        self._index = index
         self._root = root
         self._minified = minified_line_length
         self._texts: dict[int, list[str]] = {}
@@ -42,14 +32,12 @@ class FileTexts:
         self.invisible_names: set[str] = set()
         self._disk_path: dict[int, str] = {}
         self.files: dict[int, IndexedFile] = {}
-        for row in store.rows(
-            "SELECT id, path, language, lines, size, hash FROM files WHERE skip IS NULL ORDER BY path"
-        ):
-            shown, hidden = reveal(row[1])
+        for indexed in index.files():
+            shown, hidden = reveal(indexed.path)
             if hidden:
                 self.invisible_names.add(shown)
-            self._disk_path[row[0]] = row[1]
-            self.files[row[0]] = IndexedFile(row[0], shown, *row[2:])
+            self._disk_path[indexed.id] = indexed.path
+            self.files[indexed.id] = dataclasses.replace(indexed, path=shown) if hidden else indexed
         self.by_path = {f.path: f for f in self.files.values()}
 
     def lines(self, file_id: int) -> list[str]:
@@ -80,9 +68,7 @@ class FileTexts:
 
     def _from_chunks(self, file_id: int, line_count: int) -> list[str]:
         lines = [""] * line_count
-        for start, text in self._store.rows(
-            "SELECT start_line, text FROM chunks WHERE file_id=? ORDER BY start_line", (file_id,)
-        ):
+        for start, text in self._index.chunk_texts(file_id):
             for offset, line in enumerate(text.split("\n")):
                 if start - 1 + offset < line_count:
                     lines[start - 1 + offset] = line.rstrip("\r")

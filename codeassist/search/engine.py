@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NamedTuple
 
-from .errors import QueryError
-from .index.store import Store
-from .parsing.terms import STOPWORDS, normalize_name, query_terms
-from .results import SearchHit
+from ..errors import QueryError
+from ..index.reader import IndexReader
+from ..parsing.kinds import KIND_RANK, NEIGHBOUR_KINDS
+from ..parsing.terms import STOPWORDS, normalize_name, query_terms
+from ..results import SearchHit
 
-__all__ = ["search", "ranked_chunks", "RRF_K", "SOURCES", "DenseSearch", "CONTEXT_SOURCES",
+__all__ = ["search", "ranked_chunks", "RankedChunk", "RRF_K", "SOURCES", "DenseSearch", "CONTEXT_SOURCES",
            "CONTEXT_RRF_K"]
 
 #: reciprocal-rank fusion constant: 20 measured better than the customary 60 on every corpus of
@@ -43,14 +44,11 @@ SOURCE_WEIGHTS = {"lexical": 1.0, "symbol": 1.5, "symbol_word": 0.5, "path": 1.5
 GRAPH_SEEDS = 10
 _GRAPH_MAX_DEFINERS = 5
 _GRAPH_MAX_USERS = 40
-_NEIGHBOUR_KINDS = ("function", "method", "class", "struct", "interface", "trait", "enum", "type")
 _BM25_WEIGHTS = (2.0, 4.0, 1.0, 1.0)  # path, symbol, body, extra
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:(?:\.|::|#|->)[A-Za-z_][A-Za-z0-9_]*)*")
 _LOCATION = re.compile(
     r"(?P<path>[A-Za-z0-9_./\\-]+\.[A-Za-z0-9]{1,8})(?:\"?,? line (?P<l1>\d+)|:(?P<l2>\d+))?"
 )
-_KIND_ORDER = {"class": 0, "struct": 0, "interface": 0, "trait": 0, "enum": 0, "function": 1,
-               "method": 1, "type": 2, "module": 2, "macro": 2, "constant": 3}
 
 
 @dataclass
@@ -77,19 +75,32 @@ SOURCES = ("lexical", "symbol", "path", "dense", "graph")
 DenseSearch = Callable[[str, int], list[int]]
 
 
-def search(store: Store, query: str, k: int = 10, sources: set[str] | frozenset[str] | None = None,
+class RankedChunk(NamedTuple):
+    """A fused search result before it is materialised: a chunk, the symbol it stands for (a
+    symbol matched by name, else None: the chunk's own), and its fused score."""
+
+    chunk_id: int
+    symbol_id: int | None
+    score: float
+
+
+#: a source's ranked list: (chunk id, symbol id or None, weight), best first
+_SourceList = list[tuple[int, int | None, float]]
+
+
+def search(index: IndexReader, query: str, k: int = 10, sources: set[str] | frozenset[str] | None = None,
            dense: DenseSearch | None = None) -> list[SearchHit]:
     """Top ``k`` hits for ``query``, fusing ``sources`` (default: every source available)."""
-    return _materialise(store, _ranked(store, query, k, sources, dense))
+    return _materialise(index, _ranked(index, query, k, sources, dense))
 
 
-def ranked_chunks(store: Store, query: str, k: int, sources: set[str] | frozenset[str] | None = None,
-                  dense: DenseSearch | None = None, *, rrf_k: int = RRF_K) -> list[tuple[int, int | None, float]]:
-    """Like :func:`search` without materialising: (chunk id, symbol id or None, score), best first."""
-    return [(c.chunk_id, c.symbol_id, c.score) for c in _ranked(store, query, k, sources, dense, rrf_k)]
+def ranked_chunks(index: IndexReader, query: str, k: int, sources: set[str] | frozenset[str] | None = None,
+                  dense: DenseSearch | None = None, *, rrf_k: int = RRF_K) -> list[RankedChunk]:
+    """Like :func:`search` without materialising, best first."""
+    return [RankedChunk(c.chunk_id, c.symbol_id, c.score) for c in _ranked(index, query, k, sources, dense, rrf_k)]
 
 
-def _ranked(store: Store, query: str, k: int, sources: set[str] | frozenset[str] | None,
+def _ranked(index: IndexReader, query: str, k: int, sources: set[str] | frozenset[str] | None,
             dense: DenseSearch | None, rrf_k: int = RRF_K) -> list[_Candidate]:
     if not query or not query.strip():
         raise QueryError("the search query is empty; pass some words or an identifier")
@@ -97,7 +108,7 @@ def _ranked(store: Store, query: str, k: int, sources: set[str] | frozenset[str]
     depth = max(50, k * 5)
     candidates: dict[int, _Candidate] = {}
 
-    def add(source: str, ranked: list[tuple[int, int | None, float]]) -> None:
+    def add(source: str, ranked: _SourceList) -> None:
         for rank, (chunk_id, symbol_id, weight) in enumerate(ranked, start=1):
             cand = candidates.setdefault(chunk_id, _Candidate(chunk_id, rrf_k=rrf_k))
             cand.contrib.setdefault(source, (rank, weight))
@@ -109,86 +120,72 @@ def _ranked(store: Store, query: str, k: int, sources: set[str] | frozenset[str]
         raise QueryError(f"unknown retrieval source(s) {sorted(unknown)}; choose from {', '.join(SOURCES)}")
     if "dense" in use and dense is not None:
         nearest = dense(query, depth)
-        chunk_of = _chunks_for_symbols(store, nearest)
+        chunk_of = index.chunks_for_symbols(nearest)
         add("dense", [(chunk_of[s], s, SOURCE_WEIGHTS["dense"]) for s in nearest if s in chunk_of])
     if "lexical" in use:
-        add("lexical", [(cid, None, SOURCE_WEIGHTS["lexical"]) for cid in _lexical(store, query, depth)])
+        add("lexical", [(cid, None, SOURCE_WEIGHTS["lexical"]) for cid in _lexical(index, query, depth)])
     if "symbol" in use:
-        add("symbol", _symbols(store, query, depth))
+        add("symbol", _symbols(index, query, depth))
     if "path" in use:
-        add("path", [(cid, None, SOURCE_WEIGHTS["path"]) for cid in _paths(store, query, depth)])
-    merged = _merge_by_symbol(store, list(candidates.values()))
+        add("path", [(cid, None, SOURCE_WEIGHTS["path"]) for cid in _paths(index, query, depth)])
+    merged = _merge_by_symbol(index, list(candidates.values()))
     ranked = sorted(merged, key=lambda c: (-c.score, c.chunk_id))
     if "graph" in use and ranked:
-        add("graph", _graph(store, ranked[:GRAPH_SEEDS], depth))
-        merged = _merge_by_symbol(store, list(candidates.values()))
+        add("graph", _graph(index, ranked[:GRAPH_SEEDS], depth))
+        merged = _merge_by_symbol(index, list(candidates.values()))
         ranked = sorted(merged, key=lambda c: (-c.score, c.chunk_id))
     return ranked[:k]
 
 
-def _graph(store: Store, seeds: list[_Candidate], limit: int) -> list[tuple[int, int | None, float]]:
+def _graph(index: IndexReader, seeds: list[_Candidate], limit: int) -> _SourceList:
     """Neighbours of the seed hits, best first: the definitions of names a seed uses (a name
     defined in several places shares its weight; one defined in the seed's own file wins) and
     the symbols that use a seed's name. Each seed counts 1/rank; names defined in more than
     ``_GRAPH_MAX_DEFINERS`` places or used by more than ``_GRAPH_MAX_USERS`` symbols say
     little and are not followed."""
-    chunk_ids = [c.chunk_id for c in seeds]
-    marks = ",".join("?" * len(chunk_ids))
-    chunk_symbol = dict(store.rows(f"SELECT id, symbol_id FROM chunks WHERE id IN ({marks})", chunk_ids))
+    chunks = index.chunks(c.chunk_id for c in seeds)
     seed_weight: dict[int, float] = {}
     for rank, cand in enumerate(seeds, start=1):
-        symbol = cand.symbol_id if cand.symbol_id is not None else chunk_symbol.get(cand.chunk_id)
+        chunk = chunks.get(cand.chunk_id)
+        symbol = cand.symbol_id if cand.symbol_id is not None else (chunk.symbol_id if chunk else None)
         if symbol is not None and symbol not in seed_weight:
             seed_weight[symbol] = 1.0 / rank
     if not seed_weight:
         return []
-    ids = sorted(seed_weight)
-    marks = ",".join("?" * len(ids))
-    seed_rows = {sid: (file_id, name) for sid, file_id, name in store.rows(
-        f"SELECT id, file_id, name FROM symbols WHERE id IN ({marks})", ids)}
-    files = sorted({file_id for file_id, _name in seed_rows.values()})
-    uses = store.rows(  # by file first: refs is indexed on file_id, not on symbol_id
-        f"SELECT DISTINCT symbol_id, last FROM refs WHERE file_id IN ({','.join('?' * len(files))})"
-        f" AND symbol_id IN ({marks})", (*files, *ids)).fetchall()
-    names = {last for _sid, last in uses} | {name for _f, name in seed_rows.values()}
-    norms = sorted({normalize_name(n) for n in names})
-    kinds = ",".join("?" * len(_NEIGHBOUR_KINDS))
+    seed_rows = index.symbols_by_id(seed_weight)
+    uses = index.names_used_by({sid: sym.file_id for sid, sym in seed_rows.items()})
+    names = {last for _sid, last in uses} | {sym.name for sym in seed_rows.values()}
     definers: dict[str, list[tuple[int, int]]] = {}
-    for start in range(0, len(norms), 500):  # by normalised name: the indexed column
-        part = norms[start : start + 500]
-        for sym_id, file_id, name in store.rows(
-            f"SELECT id, file_id, name FROM symbols WHERE norm IN ({','.join('?' * len(part))})"
-            f" AND kind IN ({kinds})", (*part, *_NEIGHBOUR_KINDS)):
-            if name in names:
-                definers.setdefault(name, []).append((sym_id, file_id))
+    for sym in index.definitions_of({normalize_name(n) for n in names}, NEIGHBOUR_KINDS):
+        if sym.name in names:
+            definers.setdefault(sym.name, []).append((sym.id, sym.file_id))
     score: dict[int, float] = {}
     for seed, name in uses:  # what the seed uses
         found = definers.get(name, [])
-        local = [d for d in found if d[1] == seed_rows.get(seed, (None,))[0]]
+        seed_file = seed_rows[seed].file_id if seed in seed_rows else None
+        local = [d for d in found if d[1] == seed_file]
         targets = local or found
         if not targets or len(targets) > _GRAPH_MAX_DEFINERS:
             continue
         for sym_id, _file in targets:
             if sym_id != seed:
                 score[sym_id] = score.get(sym_id, 0.0) + seed_weight[seed] / len(targets)
-    for seed, (_file, name) in seed_rows.items():  # what uses the seed
-        same_name = len(definers.get(name, [])) or 1
+    for seed, sym in seed_rows.items():  # what uses the seed
+        same_name = len(definers.get(sym.name, [])) or 1
         if same_name > _GRAPH_MAX_DEFINERS:
             continue
-        users = [r[0] for r in store.rows(
-            "SELECT DISTINCT symbol_id FROM refs WHERE last=? AND symbol_id IS NOT NULL LIMIT ?",
-            (name, _GRAPH_MAX_USERS + 1))]
+        users = index.users_of(sym.name, _GRAPH_MAX_USERS + 1)
         if not users or len(users) > _GRAPH_MAX_USERS:
             continue
         for user in users:
             if user != seed:
                 score[user] = score.get(user, 0.0) + seed_weight[seed] / (same_name * len(users))
     best = [sym_id for sym_id, _s in sorted(score.items(), key=lambda item: (-item[1], item[0]))[:limit]]
-    chunk_of = _chunks_for_symbols(store, best)
+    chunk_of = index.chunks_for_symbols(best)
     return [(chunk_of[s], s, SOURCE_WEIGHTS["graph"]) for s in best if s in chunk_of]
 
 
-def _merge_by_symbol(store: Store, candidates: list[_Candidate]) -> list[_Candidate]:
+def _merge_by_symbol(index: IndexReader, candidates: list[_Candidate]) -> list[_Candidate]:
     """One candidate per enclosing symbol: several chunks of one function are one hit, and so
     are the definitions of one name in one file (``@overload`` stubs and the implementation).
 
@@ -196,21 +193,14 @@ def _merge_by_symbol(store: Store, candidates: list[_Candidate]) -> list[_Candid
     """
     if not candidates:
         return []
-    ids = [c.chunk_id for c in candidates]
-    marks = ",".join("?" * len(ids))
-    chunk_symbol = dict(store.rows(f"SELECT id, symbol_id FROM chunks WHERE id IN ({marks})", ids))
+    chunks = index.chunks(c.chunk_id for c in candidates)
     symbol_of = {
-        c.chunk_id: c.symbol_id if c.symbol_id is not None else chunk_symbol.get(c.chunk_id)
+        c.chunk_id: c.symbol_id if c.symbol_id is not None else (
+            chunks[c.chunk_id].symbol_id if c.chunk_id in chunks else None)
         for c in candidates
     }
-    wanted = sorted({s for s in symbol_of.values() if s is not None})
-    marks = ",".join("?" * len(wanted))
-    identity = {
-        sym_id: (file_id, qualname)
-        for sym_id, file_id, qualname in store.rows(
-            f"SELECT id, file_id, qualname FROM symbols WHERE id IN ({marks})", wanted
-        )
-    }
+    identity = {sym_id: (sym.file_id, sym.qualname) for sym_id, sym in index.symbols_by_id(
+        s for s in symbol_of.values() if s is not None).items()}
     groups: dict[object, list[_Candidate]] = {}
     first_symbol: dict[object, int] = {}
     for cand in candidates:
@@ -236,19 +226,14 @@ def _merge_by_symbol(store: Store, candidates: list[_Candidate]) -> list[_Candid
     return merged
 
 
-def _lexical(store: Store, query: str, limit: int) -> list[int]:
+def _lexical(index: IndexReader, query: str, limit: int) -> list[int]:
     terms = query_terms(query)
     if not terms:
         return []
-    match = " OR ".join(f'"{t}"' for t in terms)
-    rows = store.rows(
-        "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts, ?, ?, ?, ?) LIMIT ?",
-        (match, *_BM25_WEIGHTS, limit),
-    )
-    return [r[0] for r in rows]
+    return index.lexical_match(" OR ".join(f'"{t}"' for t in terms), _BM25_WEIGHTS, limit)
 
 
-def _symbols(store: Store, query: str, limit: int) -> list[tuple[int, int | None, float]]:
+def _symbols(index: IndexReader, query: str, limit: int) -> _SourceList:
     """Symbols named in the query, best first: (chunk holding the definition, symbol, weight)."""
     found: list[tuple[tuple, int, bool]] = []  # (sort key, symbol id, strong)
     seen: set[int] = set()
@@ -266,17 +251,9 @@ def _symbols(store: Store, query: str, limit: int) -> list[tuple[int, int | None
         identifier_like = len(parts) > 1 or "_" in last or last != last.lower()
         rows = []
         if dotted:  # exact dotted matches first, whatever the number of same-named symbols
-            rows += store.rows(
-                "SELECT id, name, qualname, kind FROM symbols WHERE norm=?"
-                " AND (lower(qualname)=? OR lower(qualname) LIKE ? ESCAPE '\\') LIMIT 100",
-                (normalize_name(last), dotted.lower(),
-                 "%." + dotted.lower().replace("_", "\\_").replace("%", "\\%")),
-            ).fetchall()
-        rows += store.rows(
-            "SELECT id, name, qualname, kind FROM symbols WHERE norm=? LIMIT 500",
-            (normalize_name(last),),
-        ).fetchall()
-        for sym_id, name, qualname, kind in rows:
+            rows += index.symbols_by_norm(normalize_name(last), qualname=dotted, limit=100)
+        rows += index.symbols_by_norm(normalize_name(last), limit=500)
+        for sym_id, _file_id, name, qualname, kind in rows:
             if sym_id in seen:
                 continue
             if dotted and not (qualname.lower().endswith(dotted.lower()) or qualname.lower() == dotted.lower()):
@@ -288,7 +265,7 @@ def _symbols(store: Store, query: str, limit: int) -> list[tuple[int, int | None
                 0 if name == last else 1,
                 0 if identifier_like else 1,
                 1 if name.startswith("_") else 0,
-                _KIND_ORDER.get(kind, 4),
+                KIND_RANK.get(kind, 4),
                 len(qualname),
                 qualname,
             )
@@ -299,44 +276,23 @@ def _symbols(store: Store, query: str, limit: int) -> list[tuple[int, int | None
     # One named identifier is strong evidence; a doc-like text naming twenty is not: split the
     # weight between them (measured by `codeassist eval`: hybrid fell below lexical without it).
     share = 1.0 / max(1, len(named)) ** SYMBOL_SHARE_EXPONENT
-    chunk_of = _chunks_for_symbols(store, [sym_id for _key, sym_id, _strong in found[:limit]])
+    chunk_of = index.chunks_for_symbols(sym_id for _key, sym_id, _strong in found[:limit])
     return [(chunk_of[sym_id], sym_id, SOURCE_WEIGHTS["symbol" if strong else "symbol_word"] * share)
             for _key, sym_id, strong in found[:limit] if sym_id in chunk_of]
 
 
-def _chunks_for_symbols(store: Store, symbol_ids: list[int]) -> dict[int, int]:
-    """For each symbol, the chunk where its definition starts (one query for all)."""
-    if not symbol_ids:
-        return {}
-    out: dict[int, int] = {}
-    unique = sorted(set(symbol_ids))
-    for start in range(0, len(unique), 500):
-        part = unique[start : start + 500]
-        out.update((sym_id, chunk_id) for sym_id, chunk_id in store.rows(
-            "SELECT s.id, (SELECT c.id FROM chunks c WHERE c.file_id=s.file_id AND c.end_line >= s.start_line"
-            f" ORDER BY c.start_line LIMIT 1) FROM symbols s WHERE s.id IN ({','.join('?' * len(part))})",
-            part) if chunk_id is not None)
-    return out
-
-
-def _paths(store: Store, query: str, limit: int) -> list[int]:
+def _paths(index: IndexReader, query: str, limit: int) -> list[int]:
     """Files (and lines) the query names: ``pkg/mod.py``, ``mod.py:42``, ``File "x.py", line 3``."""
     out: list[int] = []
     for _start, _end, path, line in _path_mentions(query):
-        rows = store.rows(
-            "SELECT id FROM files WHERE skip IS NULL AND (path=? OR path LIKE ? ESCAPE '\\')"
-            " ORDER BY length(path), path LIMIT 5",
-            (path, "%/" + path.replace("%", r"\%").replace("_", r"\_")),
-        ).fetchall()
-        for (file_id,) in rows:
+        for file_id in index.files_named(path, limit=5):
             if line:
-                row = store.chunk_at(file_id, int(line))
+                chunk = index.chunk_at(file_id, int(line))
+                chunk_id = chunk.id if chunk else None
             else:
-                row = store.rows(
-                    "SELECT id FROM chunks WHERE file_id=? ORDER BY start_line LIMIT 1", (file_id,)
-                ).fetchone()
-            if row:
-                out.append(row[0])
+                chunk_id = index.first_chunk(file_id)
+            if chunk_id is not None:
+                out.append(chunk_id)
         if len(out) >= limit:
             break
     return out
@@ -345,7 +301,7 @@ def _paths(store: Store, query: str, limit: int) -> list[int]:
 def _path_mentions(query: str) -> list[tuple[int, int, str, str | None]]:
     """(start, end, path, line) for each file path in the query: it has a ``/``, a known file
     extension, or a line number (``Class.method`` is not a path)."""
-    from .parsing.languages import known_extensions
+    from ..parsing.languages import known_extensions
 
     out = []
     for match in _LOCATION.finditer(query):
@@ -357,24 +313,20 @@ def _path_mentions(query: str) -> list[tuple[int, int, str, str | None]]:
     return out
 
 
-def _materialise(store: Store, ranked: list[_Candidate]) -> list[SearchHit]:
+def _materialise(index: IndexReader, ranked: list[_Candidate]) -> list[SearchHit]:
+    chunks = index.chunks(c.chunk_id for c in ranked)
+    paths = index.paths_of(c.file_id for c in chunks.values())
+    wanted = (c.symbol_id if c.symbol_id is not None else chunks[c.chunk_id].symbol_id
+              for c in ranked if c.chunk_id in chunks)
+    symbols = index.symbols_by_id(s for s in wanted if s is not None)
     hits: list[SearchHit] = []
     for cand in ranked:
-        row = store.rows(
-            "SELECT f.path, c.start_line, c.end_line, c.text, c.symbol_id FROM chunks c"
-            " JOIN files f ON f.id=c.file_id WHERE c.id=?",
-            (cand.chunk_id,),
-        ).fetchone()
-        if row is None:
+        chunk = chunks.get(cand.chunk_id)
+        if chunk is None:
             continue
-        path, start, end, text, chunk_symbol = row
-        symbol_id = cand.symbol_id if cand.symbol_id is not None else chunk_symbol
-        qualname = kind = None
-        if symbol_id is not None:
-            sym = store.rows("SELECT qualname, kind FROM symbols WHERE id=?", (symbol_id,)).fetchone()
-            if sym:
-                qualname, kind = sym
-        hits.append(
-            SearchHit(path, start, end, qualname, kind, round(cand.score, 6), text, dict(cand.sources))
-        )
+        symbol_id = cand.symbol_id if cand.symbol_id is not None else chunk.symbol_id
+        sym = symbols.get(symbol_id) if symbol_id is not None else None
+        hits.append(SearchHit(paths[chunk.file_id], chunk.start_line, chunk.end_line,
+                              sym.qualname if sym else None, sym.kind if sym else None,
+                              round(cand.score, 6), chunk.text, dict(cand.sources)))
     return hits

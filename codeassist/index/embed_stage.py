@@ -28,18 +28,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from typing import TYPE_CHECKING
+
 from ..config import Settings
 from ..parsing.extract import EXTRACTOR_VERSION
+from ..parsing.kinds import EMBEDDED_KINDS
 from ..parsing.terms import split_identifier
 from ..vectors.base import CollectionSpec
 from ..vectors.mirror import META_KEY, VectorMirror, mirror_key, write_mirror
 from ..walker import is_test_path
+from .reader import EmbedUnit, IndexReader, StoredVectorSpec
 from .store import Store
 
-__all__ = ["EMBED_KINDS", "EmbedStats", "run_embedding", "stored_collection_spec", "collection_spec", "unit_text", "total_units",
-           "stored_spec", "STAGE_LIMIT", "nearest_with_staged"]
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
 
-EMBED_KINDS = ("function", "method", "class", "struct", "interface", "trait", "enum")
+    from ..embeddings.base import Embedder
+    from ..vectors.base import VectorStore
+
+__all__ = ["EMBEDDED_KINDS", "EmbedStats", "run_embedding", "stored_collection_spec", "collection_spec",
+           "unit_text", "total_units", "STAGE_LIMIT", "nearest_with_staged"]
+
 _BATCH = 256
 _BODY_LINES = 12
 
@@ -90,105 +99,80 @@ def _summary(doc: str) -> str:
     return doc.strip().split("\n\n", 1)[0][:_DOC_SUMMARY_CHARS]
 
 
-_UNIT_COLUMNS = "s.id, f.path, s.qualname, s.signature, s.doc, s.start_line, s.file_id"
-
-
-def _units(store: Store, settings: Settings, *, pending_only: bool = True,
-           columns: str = _UNIT_COLUMNS) -> list[tuple]:
-    """Symbols that get a vector (those without one yet, unless ``pending_only`` is False).
-    ``columns`` must start with the symbol id and the file path."""
-    marks = ",".join("?" * len(EMBED_KINDS))
-    pending = " AND s.id NOT IN (SELECT symbol_id FROM embedded)" if pending_only else ""
-    rows = store.rows(
-        f"SELECT {columns} FROM symbols s"
-        f" JOIN files f ON f.id=s.file_id WHERE s.kind IN ({marks}){pending} ORDER BY f.path, s.start_line",
-        EMBED_KINDS,
-    ).fetchall()
+def _units(index: IndexReader, settings: Settings, *, pending_only: bool = True) -> list[EmbedUnit]:
+    """Symbols that get a vector (those without one yet, unless ``pending_only`` is False)."""
+    units = index.embed_units(pending_only=pending_only)
     if not settings.embed_tests:
-        rows = [r for r in rows if not is_test_path(r[1])]
-    return rows
+        units = [u for u in units if not is_test_path(u.path)]
+    return units
 
 
-def _body(store: Store, file_id: int, start_line: int, doc: str) -> str:
+def _body(index: IndexReader, file_id: int, start_line: int, doc: str) -> str:
     """The first lines of a symbol after its signature line, without doc lines."""
-    chunk = store.chunk_at(file_id, start_line)
+    chunk = index.chunk_at(file_id, start_line)
     if chunk is None:
         return ""
-    lines = chunk[1].split("\n")[start_line - chunk[2] + 1 :]
+    lines = chunk.text.split("\n")[start_line - chunk.start_line + 1 :]
     doc_words = set(doc.split()[:8])
     body = [ln.strip() for ln in lines if ln.strip() and not (doc_words and set(ln.split()) <= doc_words)]
     return "\n".join(body[:_BODY_LINES])
 
 
-def _unit_ids(store: Store, settings: Settings) -> set[int]:
+def _unit_ids(index: IndexReader, settings: Settings) -> set[int]:
     """The symbols that have a vector when embedding is complete."""
-    return {row[0] for row in _units(store, settings, pending_only=False, columns="s.id, f.path")}
+    return {sid for sid, path in index.embed_unit_paths() if settings.embed_tests or not is_test_path(path)}
 
 
-def total_units(store: Store, settings: Settings) -> int:
+def total_units(index: IndexReader, settings: Settings) -> int:
     """How many symbols get a vector when embedding is complete."""
-    return len(_unit_ids(store, settings))
+    return len(_unit_ids(index, settings))
 
 
 def _spec_key(spec: CollectionSpec, settings: Settings) -> str:
     """What the stored vectors were made with, as kept in the index's meta table."""
-    return "|".join(map(str, (spec.name, spec.model_id, spec.dimensions, spec.chunker_version,
-                              settings.chroma_url)))
+    return StoredVectorSpec(spec.name, spec.model_id, spec.dimensions, spec.chunker_version,
+                            settings.chroma_url).key()
 
 
-def _stored_key(store: Store) -> tuple[str, str, int, str, str] | None:
-    """The recorded ``vector_spec`` (as ``_spec_key`` wrote it): name, model id, dimensions,
-    chunker version, chroma_url."""
-    key = store.meta("vector_spec")
-    if key is None:
-        return None
-    name, model_id, dims, chunker, chroma_url = key.split("|", 4)
-    return name, model_id, int(dims), chunker, chroma_url
-
-
-def stored_collection_spec(store: Store, index_dir: Path, settings: Settings) -> CollectionSpec | None:
+def stored_collection_spec(index: IndexReader, index_dir: Path, settings: Settings) -> CollectionSpec | None:
     """The collection the index's vectors were written to, as recorded (not as the current
     version would name it: after an upgrade that changes the embedded text, the old vectors
     stay readable until the next index run replaces them)."""
-    stored = _stored_key(store)
+    stored = index.vector_spec()
     if stored is None:
         return None
-    _name, model_id, dims, chunker, _url = stored
-    return CollectionSpec(collection_spec(index_dir, model_id, dims, settings).name, model_id, dims, chunker)
+    return CollectionSpec(collection_spec(index_dir, stored.model_id, stored.dimensions, settings).name,
+                          stored.model_id, stored.dimensions, stored.chunker_version)
 
 
-def stored_spec(store: Store) -> tuple[str, int, str] | None:
-    """(model id, dimensions, chroma_url) of the vectors this index holds, if any."""
-    stored = _stored_key(store)
-    return None if stored is None else (stored[1], stored[2], stored[4])
-
-
-def _refresh_mirror(store: Store, index_dir: Path, fetch: Callable[[list[str]], object], spec_key: str,
-                    old: VectorMirror | None = None, fresh: dict[str, object] | None = None) -> None:
+def _refresh_mirror(store: Store, index_dir: Path, fetch: Callable[[list[str]], np.ndarray | list[np.ndarray]],
+                    spec_key: str, old: VectorMirror | None = None,
+                    fresh: dict[str, np.ndarray] | None = None) -> None:
     """Write the numpy query mirror of the vectors the index holds, then record its key.
 
     Rows come from this run's new vectors (``fresh``), then the previous mirror (``old``), and
     only the rest are read with ``fetch`` (all of them the first time)."""
     import numpy as np
 
-    ids = [r[0] for r in store.rows("SELECT vector_id FROM embedded ORDER BY vector_id")]
+    ids = store.reader.vector_ids()
     if not ids:
         return
     fresh = fresh or {}
     old_rows = old.rows() if old is not None else {}
     missing = [i for i in ids if i not in fresh and i not in old_rows]
-    fetched = dict(zip(missing, fetch(missing))) if missing else {}  # type: ignore[call-overload]
+    fetched = dict(zip(missing, fetch(missing))) if missing else {}
     sample = next(iter(fresh.values()), None)
     if sample is None:
         sample = next(iter(fetched.values()), None)
-    if sample is None:
-        sample = old.row(0)  # type: ignore[union-attr]  # every id came from the old mirror
-    matrix = np.empty((len(ids), len(sample)), dtype=np.float32)  # type: ignore[arg-type]
+    if sample is None and old is not None:  # every id came from the old mirror
+        sample = old.row(0)
+    assert sample is not None
+    matrix = np.empty((len(ids), len(sample)), dtype=np.float32)
     for n, vector_id in enumerate(ids):
         if vector_id in fresh:
             matrix[n] = fresh[vector_id]
-        elif vector_id in old_rows:
-            matrix[n] = old.row(old_rows[vector_id])  # type: ignore[union-attr]
+        elif old is not None and vector_id in old_rows:
+            matrix[n] = old.row(old_rows[vector_id])
         else:
             matrix[n] = fetched[vector_id]
     key = mirror_key(spec_key, ids)
@@ -196,69 +180,62 @@ def _refresh_mirror(store: Store, index_dir: Path, fetch: Callable[[list[str]], 
     store.set_meta(META_KEY, key)
 
 
-def _staged(store: Store) -> tuple[list[str], list[tuple[str, str, bytes]]]:
-    """Vector ids waiting to be deleted from the vector store, and vectors waiting to be added."""
-    trash = [r[0] for r in store.rows("SELECT vector_id FROM vector_trash ORDER BY vector_id")]
-    outbox = store.rows("SELECT vector_id, path, vector FROM vector_outbox ORDER BY vector_id").fetchall()
-    return trash, outbox
-
-
-def _flush_staged(store: Store, vectors: object) -> int:
+def _flush_staged(store: Store, vectors: VectorStore) -> int:
     """Apply the staged deletions and additions to the vector store; returns the deletions."""
     import numpy as np
 
-    trash, outbox = _staged(store)
-    if trash:
-        vectors.delete(trash)  # type: ignore[attr-defined]
-    if outbox:
-        matrix = np.stack([np.frombuffer(blob, dtype=np.float32) for _v, _p, blob in outbox])
-        vectors.upsert([v for v, _p, _b in outbox], matrix,  # type: ignore[attr-defined]
-                       [{"path": path} for _v, path, _b in outbox])
+    staged = store.reader.staged_vectors()
+    if staged.trash:
+        vectors.delete(staged.trash)
+    if staged.outbox:
+        matrix = np.stack([np.frombuffer(blob, dtype=np.float32) for _v, _p, blob in staged.outbox])
+        vectors.upsert([v for v, _p, _b in staged.outbox], matrix, [{"path": path} for _v, path, _b in staged.outbox])
     _clear_staged(store)
-    return len(trash)
+    return len(staged.trash)
 
 
 def _clear_staged(store: Store) -> None:
     store.begin()
-    store.conn.execute("DELETE FROM vector_trash")
-    store.conn.execute("DELETE FROM vector_outbox")
+    store.clear_staged_vectors()
     store.commit()
 
 
-def nearest_with_staged(store: Store, vectors: object, vector: object, k: int) -> list[tuple[str, float]]:
+def nearest_with_staged(index: IndexReader, vectors: VectorStore, vector: np.ndarray,
+                        k: int) -> list[tuple[str, float]]:
     """The ``k`` nearest vectors when the vector store itself is searched (the query mirror is
     missing): it may lack the staged changes, so staged deletions are skipped and staged
     additions searched too."""
     import numpy as np
 
-    trash_ids, outbox = _staged(store)
-    trash = set(trash_ids)
-    found = [(v, s) for v, s in vectors.query(vector, k + len(trash)) if v not in trash]  # type: ignore[attr-defined]
-    if outbox:
+    staged_changes = index.staged_vectors()
+    trash = set(staged_changes.trash)
+    found = [(v, s) for v, s in vectors.query(vector, k + len(trash)) if v not in trash]
+    if staged_changes.outbox:
         query = np.asarray(vector, dtype=np.float32).reshape(-1)
-        staged = {v: float(np.frombuffer(blob, dtype=np.float32) @ query) for v, _path, blob in outbox}
+        staged = {v: float(np.frombuffer(blob, dtype=np.float32) @ query) for v, _path, blob in staged_changes.outbox}
         found = sorted([(v, s) for v, s in found if v not in staged] + list(staged.items()),
                        key=lambda item: (-item[1], item[0]))
     return found[:k]
 
 
-def _embed_units(store: Store, embedder: object, units: list[tuple],
-                 write: Callable[[list[tuple], list[str], object], None],
-                 progress: Callable[[int], None]) -> dict[str, object]:
+#: stores one batch of units: (batch, their vector ids, their vectors)
+_BatchWriter = Callable[[list[EmbedUnit], list[str], "np.ndarray"], None]
+
+
+def _embed_units(index: IndexReader, embedder: Embedder, units: list[EmbedUnit], write: _BatchWriter,
+                 progress: Callable[[int], None]) -> dict[str, np.ndarray]:
     """Embed ``units`` batch by batch; ``write(batch, ids, matrix)`` stores each batch (and
     commits its ``embedded`` rows). Returns the new vectors by id."""
     from ..embeddings.cache import text_key
 
-    fresh: dict[str, object] = {}
+    fresh: dict[str, np.ndarray] = {}
     done = 0
     for start in range(0, len(units), _BATCH):
         batch = units[start : start + _BATCH]
-        texts = [
-            unit_text(path, qualname, signature, doc, _body(store, file_id, line, doc))
-            for _sid, path, qualname, signature, doc, line, file_id in batch
-        ]
-        matrix = embedder.embed_documents(texts)  # type: ignore[attr-defined]
-        ids = [f"{text_key(embedder.model_id, t)[:16]}-{row[0]}" for t, row in zip(texts, batch)]  # type: ignore[attr-defined]
+        texts = [unit_text(u.path, u.qualname, u.signature, u.doc, _body(index, u.file_id, u.start_line, u.doc))
+                 for u in batch]
+        matrix = embedder.embed_documents(texts)
+        ids = [f"{text_key(embedder.model_id, t)[:16]}-{u.symbol_id}" for t, u in zip(texts, batch)]
         write(batch, ids, matrix)
         fresh.update(zip(ids, matrix))
         done += len(batch)
@@ -273,29 +250,29 @@ def run_embedding(
     report: Callable[[str, int, int], None],
 ) -> EmbedStats:
     """Bring the vectors up to date with the symbols in ``store``."""
-    from ..backends import make_embedder, prepare_query_embedder
+    from ..factory import make_embedder, prepare_query_embedder
 
     started = time.perf_counter()
     stats = EmbedStats()
+    index = store.reader
     embedder = make_embedder(settings)
-    wanted = _unit_ids(store, settings)
+    wanted = _unit_ids(index, settings)
     stats.units = len(wanted)
-    have = dict(store.rows("SELECT symbol_id, vector_id FROM embedded").fetchall())
+    have = index.embedded()
     # one scan of the symbols when nothing is pending (the no-op run)
-    units = _units(store, settings) if not wanted <= have.keys() else []
+    units = _units(index, settings) if not wanted <= have.keys() else []
     # vectors of symbols no longer embedded by policy (embed_tests turned off, a folder now
     # counted as test code): removed like a deleted file's
     excluded = [(vid, sid) for sid, vid in have.items() if sid not in wanted]
-    previous = store.meta("vector_spec")
-    stored = stored_spec(store)
-    same_model = stored is not None and stored[0] == embedder.model_id
-    clean = store.meta("embedding_complete") == "1"
-    current = collection_spec(index_dir, stored[0], stored[1], settings) if stored is not None else None
-    unchanged_spec = (current is not None and previous == _spec_key(current, settings)
-                      and stored[2] == settings.chroma_url)
+    previous = index.meta("vector_spec")
+    stored = index.vector_spec()
+    same_model = stored is not None and stored.model_id == embedder.model_id
+    clean = index.meta("embedding_complete") == "1"
+    unchanged_spec = stored is not None and previous == _spec_key(
+        collection_spec(index_dir, stored.model_id, stored.dimensions, settings), settings)
     steady = same_model and clean and unchanged_spec and not excluded
-    trash = store.rows("SELECT COUNT(*) FROM vector_trash").fetchone()[0]
-    mirror_key_now = None if settings.chroma_url or not steady else store.meta(META_KEY)
+    trash, outbox = index.staged_counts()
+    mirror_key_now = None if settings.chroma_url or not steady else index.meta(META_KEY)
     # the mirror is current, and reflects the deletions since it was written (staged ones too)
     mirrored = (mirror_key_now is not None
                 and VectorMirror.key_on_disk(index_dir / "mirror") == mirror_key_now
@@ -311,12 +288,12 @@ def run_embedding(
     # before embedding: a first-time export loads its own float32 copy of the model, which is
     # gone again before the documents' model is loaded (peak memory, textual: 0.96 GB, not 1.02)
     prepare_query_embedder(settings, embedder)
-    outbox = store.rows("SELECT COUNT(*) FROM vector_outbox").fetchone()[0]
     mirror = VectorMirror.open(index_dir / "mirror", mirror_key_now) if mirror_key_now else None
     staged = mirror is not None and len(units) + outbox + trash <= STAGE_LIMIT
     if staged:
+        assert mirror is not None
         try:
-            _run_staged(store, index_dir, settings, embedder, units, mirror, stats, report)
+            _run_staged(store, index_dir, embedder, units, mirror, stats, report)
         except LookupError:  # the mirror lacks a vector it should hold: take the full way
             staged = False
             stats.embedded = 0
@@ -336,39 +313,29 @@ def run_embedding(
 STAGE_LIMIT = 2_000
 
 
-def _run_staged(store: Store, index_dir: Path, settings: Settings, embedder: object, units: list[tuple],
+def _run_staged(store: Store, index_dir: Path, embedder: Embedder, units: list[EmbedUnit],
                 mirror: VectorMirror, stats: EmbedStats, report: Callable[[str, int, int], None]) -> None:
     """Embed a small change without opening the vector store: vectors and deletions are staged
     in the index (committed with their ``embedded`` rows) and the query mirror is rewritten."""
     import numpy as np
 
     spec_key = store.meta("vector_spec") or ""
-    store.conn.execute("DELETE FROM meta WHERE key=?", (META_KEY,))  # vectors change from here on
+    store.delete_meta(META_KEY)  # vectors change from here on
 
-    def write(batch: list[tuple], ids: list[str], matrix: object) -> None:
+    def write(batch: list[EmbedUnit], ids: list[str], matrix: np.ndarray) -> None:
         store.begin()
-        store.conn.executemany(
-            "INSERT OR REPLACE INTO embedded(symbol_id, vector_id) VALUES(?, ?)",
-            [(row[0], vid) for row, vid in zip(batch, ids)])
-        store.conn.executemany(
-            "INSERT OR REPLACE INTO vector_outbox(vector_id, path, vector) VALUES(?, ?, ?)",
-            [(vid, row[1], np.asarray(vec, dtype=np.float32).tobytes())
-             for row, vid, vec in zip(batch, ids, matrix)])  # type: ignore[call-overload]
-        store.conn.executemany("DELETE FROM vector_trash WHERE vector_id=?", [(v,) for v in ids])
+        store.record_vectors([(u.symbol_id, vid) for u, vid in zip(batch, ids)])
+        store.stage_vectors([(vid, u.path, np.asarray(vec, dtype=np.float32).tobytes())
+                             for u, vid, vec in zip(batch, ids, matrix)])
         store.commit()
         stats.embedded += len(batch)
 
     done_before = stats.units - len(units)
-    fresh = _embed_units(store, embedder, units, write,
+    fresh = _embed_units(store.reader, embedder, units, write,
                          lambda done: report("embed", done_before + done, stats.units))
 
-    def from_outbox(ids: list[str]) -> object:  # rows the old mirror lacks (staged earlier)
-        found = {}
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
-            found.update(store.rows(
-                f"SELECT vector_id, vector FROM vector_outbox WHERE vector_id IN ({','.join('?' * len(part))})",
-                part))
+    def from_outbox(ids: list[str]) -> list[np.ndarray]:  # rows the old mirror lacks (staged earlier)
+        found = store.reader.staged_vector_blobs(ids)
         if len(found) < len(ids):
             raise LookupError("a vector is neither in the mirror nor staged")
         return [np.frombuffer(found[i], dtype=np.float32) for i in ids]
@@ -376,35 +343,35 @@ def _run_staged(store: Store, index_dir: Path, settings: Settings, embedder: obj
     _refresh_mirror(store, index_dir, from_outbox, spec_key, mirror, fresh)
 
 
-def _run_full(store: Store, index_dir: Path, settings: Settings, embedder: object,
-              excluded: list[tuple[str, int]], stored: tuple[str, int, str] | None, previous: str | None,
+def _run_full(store: Store, index_dir: Path, settings: Settings, embedder: Embedder,
+              excluded: list[tuple[str, int]], stored: StoredVectorSpec | None, previous: str | None,
               stats: EmbedStats, report: Callable[[str, int, int], None]) -> None:
     """Open the vector store, apply what was staged, reconcile it with the index, embed."""
-    from ..backends import make_vector_store
+    from ..factory import make_vector_store
 
     # the model's dimension count is known from the last run when the model is the same
-    dimensions = stored[1] if stored is not None else embedder.dimensions  # type: ignore[attr-defined]
-    spec = collection_spec(index_dir, embedder.model_id, dimensions, settings)  # type: ignore[attr-defined]
+    dimensions = stored.dimensions if stored is not None else embedder.dimensions
+    spec = collection_spec(index_dir, embedder.model_id, dimensions, settings)
     spec_key = _spec_key(spec, settings)
     if previous not in (None, spec_key):
         stats.reset = f"embedding settings changed ({previous} -> {spec_key}); re-embedding"
         store.begin()
-        store.conn.execute("DELETE FROM embedded")
+        store.forget_vectors()
         store.commit()
         _clear_staged(store)  # vectors of the old settings: the collection starts afresh
     vectors = make_vector_store(settings, index_dir, spec, reset_on_mismatch=True)
     old_mirror = VectorMirror.open(index_dir / "mirror", store.meta(META_KEY)) if previous == spec_key else None
     stats.removed += _flush_staged(store, vectors)
-    store.conn.execute("DELETE FROM meta WHERE key=?", (META_KEY,))  # vectors change from here on
+    store.delete_meta(META_KEY)  # vectors change from here on
     store.set_meta("vector_spec", spec_key)
     store.set_meta("embedding_complete", "0")
 
     if excluded:
         store.begin()
-        store.conn.executemany("DELETE FROM embedded WHERE symbol_id=?", [(sid,) for _v, sid in excluded])
+        store.forget_vectors(sid for _v, sid in excluded)
         store.commit()
     # reconcile the store with the table (this also deletes the excluded symbols' vectors)
-    known = dict(store.rows("SELECT vector_id, symbol_id FROM embedded").fetchall())
+    known = {vector_id: symbol_id for symbol_id, vector_id in store.reader.embedded().items()}
     present = vectors.ids()
     orphans = sorted(present - known.keys())
     if orphans:
@@ -413,24 +380,21 @@ def _run_full(store: Store, index_dir: Path, settings: Settings, embedder: objec
     lost = [symbol for vector_id, symbol in known.items() if vector_id not in present]
     if lost:
         store.begin()
-        store.conn.executemany("DELETE FROM embedded WHERE symbol_id=?", [(s,) for s in lost])
+        store.forget_vectors(lost)
         store.commit()
 
-    units = _units(store, settings)  # again: reconciliation may have put some back
+    units = _units(store.reader, settings)  # again: reconciliation may have put some back
     done_before = stats.units - len(units)
     report("embed", done_before, stats.units)
 
-    def write(batch: list[tuple], ids: list[str], matrix: object) -> None:
-        vectors.upsert(ids, matrix, [{"path": row[1]} for row in batch])
+    def write(batch: list[EmbedUnit], ids: list[str], matrix: np.ndarray) -> None:
+        vectors.upsert(ids, matrix, [{"path": u.path} for u in batch])
         store.begin()
-        store.conn.executemany(
-            "INSERT OR REPLACE INTO embedded(symbol_id, vector_id) VALUES(?, ?)",
-            [(row[0], vid) for row, vid in zip(batch, ids)],
-        )
+        store.record_vectors([(u.symbol_id, vid) for u, vid in zip(batch, ids)])
         store.commit()
         stats.embedded += len(batch)
 
-    fresh = _embed_units(store, embedder, units, write,
+    fresh = _embed_units(store.reader, embedder, units, write,
                          lambda done: report("embed", done_before + done, stats.units))
     store.set_meta("embedding_complete", "1")
     if not settings.chroma_url:

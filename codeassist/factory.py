@@ -1,14 +1,20 @@
-"""The one place that chooses implementations from settings: embedder and vector store."""
+"""The one place that chooses implementations from settings: the embedder (for documents and
+for queries) and the vector store, used by indexing and search; and the chat backend, used by
+conversations. Everything else receives what these functions build."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import Settings
 from .embeddings import CachedEmbedder, EmbeddingCache, EmbeddingError
 from .embeddings.base import Embedder
 from .vectors.base import CollectionSpec, VectorStore
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .llm.backend import ChatBackend
 
 __all__ = ["make_embedder", "make_query_embedder", "make_vector_store", "embedding_cache_dir",
            "prepare_query_embedder", "make_chat_backend"]
@@ -85,7 +91,7 @@ def make_vector_store(settings: Settings, index_dir: Path, spec: CollectionSpec,
     return ChromaVectorStore.embedded(index_dir / "chroma", spec, reset_on_mismatch=reset_on_mismatch)
 
 
-def make_chat_backend(settings: Settings):  # -> ChatBackend
+def make_chat_backend(settings: Settings) -> ChatBackend:
     """The configured model backend (raises BackendNotConfiguredError saying how to set one)."""
     from .llm.backend import ChatBackend
     from .llm.presets import resolve_backend

@@ -1,0 +1,497 @@
+"""The typed read side of the index: every question the package asks of it, by name.
+
+Nothing outside :mod:`codeassist.index` writes SQL. Search, context assembly, citations,
+evaluation and the facade read the index through an :class:`IndexReader`; the indexer writes
+through :class:`~codeassist.index.store.Store` (the writer), whose connection a reader can share
+(``store.reader``). Rows come back as small named records, never as positional tuples.
+
+A reader is not thread-safe (one SQLite connection): open one per thread or per call
+(``with open_reader(folder) as index: ...``, from :mod:`.store`). Readers never block the writer (WAL).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple, TypeVar
+
+from ..parsing.kinds import CALLABLE_KINDS, EMBEDDED_KINDS
+
+__all__ = [
+    "IndexReader", "IndexedFile", "FileRow", "ChunkRow", "SymbolRef", "SymbolDetail", "ReferenceRow",
+    "IndexCounts", "StoredVectorSpec", "StagedVectors", "EmbedUnit",
+]
+
+#: SQLite's default limit on host parameters is 32766 in current builds, 999 in old ones
+_PARAMETER_BATCH = 500
+_LIVE = "skip IS NULL"  # an indexed file (not skipped as binary, too large, secret ...)
+
+T = TypeVar("T")
+
+
+def in_batches(values: Iterable[T], size: int = _PARAMETER_BATCH) -> Iterator[list[T]]:
+    """``values`` (deduplicated, sorted) in lists of at most ``size``, for ``IN (...)`` queries."""
+    unique = sorted(set(values))  # type: ignore[type-var]
+    for start in range(0, len(unique), size):
+        yield unique[start : start + size]
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ",".join("?" * len(values))
+
+
+@dataclass(frozen=True, slots=True)
+class FileRow:
+    """A file the indexer has seen, indexed or skipped (``skip`` says why)."""
+
+    id: int
+    path: str
+    size: int
+    mtime_ns: int
+    hash: str | None
+    skip: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedFile:
+    """A file whose content is in the index."""
+
+    id: int
+    path: str
+    language: str | None
+    lines: int
+    size: int
+    hash: str
+
+
+class ChunkRow(NamedTuple):
+    """A stored chunk: lines ``start_line..end_line`` of a file, inside ``symbol_id`` if any."""
+
+    id: int
+    file_id: int
+    start_line: int
+    end_line: int
+    symbol_id: int | None
+    text: str
+
+
+class SymbolRef(NamedTuple):
+    """The identity of a definition: enough to rank it and find its file."""
+
+    id: int
+    file_id: int
+    name: str
+    qualname: str
+    kind: str
+
+
+class SymbolDetail(NamedTuple):
+    """A definition with everything an outline shows; ``parent_id`` is the enclosing one."""
+
+    id: int
+    file_id: int
+    path: str
+    name: str
+    qualname: str
+    kind: str
+    start_line: int
+    end_line: int
+    signature: str
+    doc: str
+    parent_id: int | None
+    parent: str | None
+
+
+class ReferenceRow(NamedTuple):
+    """A use of a name, on every line in ``lines`` of the file, inside ``symbol`` if any."""
+
+    file_id: int
+    path: str
+    name: str
+    kind: str
+    lines: tuple[int, ...]
+    symbol: str | None
+
+
+class EmbedUnit(NamedTuple):
+    """A definition that gets a vector, with what its embedded text is made from."""
+
+    symbol_id: int
+    path: str
+    qualname: str
+    signature: str
+    doc: str
+    start_line: int
+    file_id: int
+
+
+@dataclass(frozen=True)
+class IndexCounts:
+    """What the index holds: one count feeds ``status`` and the summary of an index run."""
+
+    files: int = 0
+    languages: dict[str, int] = field(default_factory=dict)
+    symbols: int = 0
+    references: int = 0
+    chunks: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    parse_errors: int = 0
+    embedded: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVectorSpec:
+    """What the index's vectors were made with, as recorded in its ``vector_spec`` meta key."""
+
+    collection: str
+    model_id: str
+    dimensions: int
+    chunker_version: str
+    chroma_url: str
+
+    def key(self) -> str:
+        return "|".join(map(str, (self.collection, self.model_id, self.dimensions, self.chunker_version,
+                                  self.chroma_url)))
+
+    @classmethod
+    def parse(cls, key: str | None) -> StoredVectorSpec | None:
+        if key is None:
+            return None
+        collection, model_id, dims, chunker, chroma_url = key.split("|", 4)
+        return cls(collection, model_id, int(dims), chunker, chroma_url)
+
+
+@dataclass(frozen=True, slots=True)
+class StagedVectors:
+    """Changes a small re-index staged for the vector store (see ``embed_stage``)."""
+
+    #: deleted symbols' vector ids, still in the vector store
+    trash: list[str]
+    #: (vector id, path, float32 bytes) of new vectors not yet in the vector store
+    outbox: list[tuple[str, str, bytes]]
+
+
+_SYMBOL_DETAIL = (
+    "SELECT s.id, s.file_id, f.path, s.name, s.qualname, s.kind, s.start_line, s.end_line, s.signature,"
+    " s.doc, s.parent_id, p.qualname FROM symbols s JOIN files f ON f.id=s.file_id"
+    " LEFT JOIN symbols p ON p.id=s.parent_id"
+)
+
+
+class IndexReader:
+    """Named, typed queries over one repository's index."""
+
+    def __init__(self, conn: sqlite3.Connection, *, owns_connection: bool = False) -> None:
+        self._conn = conn
+        self._owns_connection = owns_connection
+
+    def close(self) -> None:
+        if self._owns_connection:
+            self._conn.close()
+
+    def __enter__(self) -> IndexReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _all(self, sql: str, params: Iterable[object] = ()) -> list[tuple]:
+        return self._conn.execute(sql, tuple(params)).fetchall()
+
+    def _one(self, sql: str, params: Iterable[object] = ()) -> tuple | None:
+        return self._conn.execute(sql, tuple(params)).fetchone()
+
+    def _count(self, sql: str, params: Iterable[object] = ()) -> int:
+        row = self._one(sql, params)
+        return int(row[0]) if row else 0
+
+    # ------------------------------------------------------------------ meta
+    def meta(self, key: str) -> str | None:
+        """A value of the index's meta table (``last_indexed``, ``vector_spec`` ...)."""
+        try:
+            row = self._one("SELECT value FROM meta WHERE key=?", (key,))
+        except sqlite3.OperationalError:
+            return None
+        return row[0] if row else None
+
+    def last_indexed(self) -> float | None:
+        """When the last index run finished (seconds since the epoch)."""
+        value = self.meta("last_indexed")
+        return float(value) if value else None
+
+    # ------------------------------------------------------------------ files
+    def known_files(self) -> dict[str, FileRow]:
+        """Every file seen by the indexer, skipped ones too, by path."""
+        return {r[1]: FileRow(*r) for r in self._conn.execute(
+            "SELECT id, path, size, mtime_ns, hash, skip FROM files")}
+
+    def files(self) -> list[IndexedFile]:
+        """The indexed files, by path."""
+        return [IndexedFile(*r) for r in self._conn.execute(
+            f"SELECT id, path, language, lines, size, hash FROM files WHERE {_LIVE} ORDER BY path")]
+
+    def paths(self) -> list[str]:
+        """Paths of the indexed files, sorted."""
+        return [r[0] for r in self._conn.execute(f"SELECT path FROM files WHERE {_LIVE} ORDER BY path")]
+
+    def paths_of(self, file_ids: Iterable[int]) -> dict[int, str]:
+        """The path of each of these files, by id."""
+        out: dict[int, str] = {}
+        for part in in_batches(file_ids):
+            out.update(self._conn.execute(f"SELECT id, path FROM files WHERE id IN ({_marks(part)})", part))
+        return out
+
+    def line_counts(self) -> dict[str, int]:
+        """Each indexed file's number of lines, by path."""
+        return dict(self._all(f"SELECT path, lines FROM files WHERE {_LIVE}"))
+
+    def content_hashes(self) -> list[tuple[int, str]]:
+        """(file id, content hash) of every indexed file, by id: what the index's text depends on."""
+        return self._all(f"SELECT id, hash FROM files WHERE {_LIVE} ORDER BY id")
+
+    def files_named(self, path: str, limit: int = 5) -> list[int]:
+        """Ids of indexed files at ``path`` or ending in ``/path``, shortest paths first."""
+        pattern = "%/" + path.replace("%", r"\%").replace("_", r"\_")
+        return [r[0] for r in self._all(
+            f"SELECT id FROM files WHERE {_LIVE} AND (path=? OR path LIKE ? ESCAPE '\\')"
+            " ORDER BY length(path), path LIMIT ?", (path, pattern, limit))]
+
+    def counts(self) -> IndexCounts:
+        """Files by language and skip reason, symbols, references, chunks, vectors."""
+        languages = {(lang or "text"): n for lang, n in self._all(
+            f"SELECT language, COUNT(*) FROM files WHERE {_LIVE} GROUP BY language"
+            " ORDER BY COUNT(*) DESC, language")}
+        skipped = dict(self._all("SELECT skip, COUNT(*) FROM files WHERE skip IS NOT NULL GROUP BY skip"))
+        return IndexCounts(
+            files=sum(languages.values()),
+            languages=languages,
+            symbols=self._count("SELECT COUNT(*) FROM symbols"),
+            references=self._count("SELECT COUNT(*) FROM refs"),
+            chunks=self._count("SELECT COUNT(*) FROM chunks"),
+            skipped=skipped,
+            parse_errors=self._count("SELECT COUNT(*) FROM files WHERE parse_errors=1"),
+            embedded=self.embedded_count(),
+        )
+
+    # ------------------------------------------------------------------ chunks
+    def chunks(self, chunk_ids: Iterable[int]) -> dict[int, ChunkRow]:
+        """The chunks with these ids (missing ones are left out)."""
+        out: dict[int, ChunkRow] = {}
+        for part in in_batches(chunk_ids):
+            out.update((r[0], ChunkRow(*r)) for r in self._conn.execute(
+                "SELECT id, file_id, start_line, end_line, symbol_id, text FROM chunks"
+                f" WHERE id IN ({_marks(part)})", part))
+        return out
+
+    def chunk(self, chunk_id: int) -> ChunkRow | None:
+        row = self._one("SELECT id, file_id, start_line, end_line, symbol_id, text FROM chunks WHERE id=?",
+                        (chunk_id,))
+        return ChunkRow(*row) if row else None
+
+    def chunk_at(self, file_id: int, line: int) -> ChunkRow | None:
+        """The first chunk of a file that contains ``line``."""
+        row = self._one(
+            "SELECT id, file_id, start_line, end_line, symbol_id, text FROM chunks"
+            " WHERE file_id=? AND start_line<=? AND end_line>=? ORDER BY start_line LIMIT 1",
+            (file_id, line, line))
+        return ChunkRow(*row) if row else None
+
+    def line_text(self, file_id: int, line: int) -> str:
+        """One line of a file as the index holds it ("" when no chunk covers it)."""
+        chunk = self.chunk_at(file_id, line)
+        if chunk is None:
+            return ""
+        lines = chunk.text.split("\n")
+        offset = line - chunk.start_line
+        return lines[offset] if 0 <= offset < len(lines) else ""
+
+    def first_chunk(self, file_id: int) -> int | None:
+        """The id of a file's first chunk."""
+        row = self._one("SELECT id FROM chunks WHERE file_id=? ORDER BY start_line LIMIT 1", (file_id,))
+        return row[0] if row else None
+
+    def chunk_texts(self, file_id: int) -> list[tuple[int, str]]:
+        """(start line, text) of a file's chunks in line order: the file as the index saw it."""
+        return self._all("SELECT start_line, text FROM chunks WHERE file_id=? ORDER BY start_line", (file_id,))
+
+    def chunks_for_symbols(self, symbol_ids: Iterable[int]) -> dict[int, int]:
+        """For each symbol, the chunk where its definition starts."""
+        out: dict[int, int] = {}
+        for part in in_batches(symbol_ids):
+            out.update((sym_id, chunk_id) for sym_id, chunk_id in self._conn.execute(
+                "SELECT s.id, (SELECT c.id FROM chunks c WHERE c.file_id=s.file_id AND c.end_line >= s.start_line"
+                f" ORDER BY c.start_line LIMIT 1) FROM symbols s WHERE s.id IN ({_marks(part)})",
+                part) if chunk_id is not None)
+        return out
+
+    def lexical_match(self, match: str, weights: Sequence[float], limit: int) -> list[int]:
+        """Chunk ids for an FTS5 ``match`` expression, best BM25 first (``weights``: path,
+        symbol, body, extra columns)."""
+        return [r[0] for r in self._conn.execute(
+            "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts, ?, ?, ?, ?) LIMIT ?",
+            (match, *weights, limit))]
+
+    # ------------------------------------------------------------------ symbols
+    def symbols_by_id(self, symbol_ids: Iterable[int]) -> dict[int, SymbolRef]:
+        out: dict[int, SymbolRef] = {}
+        for part in in_batches(symbol_ids):
+            out.update((r[0], SymbolRef(*r)) for r in self._conn.execute(
+                f"SELECT id, file_id, name, qualname, kind FROM symbols WHERE id IN ({_marks(part)})", part))
+        return out
+
+    def symbols_by_norm(self, norm: str, *, limit: int = 500, qualname: str = "") -> list[SymbolRef]:
+        """Definitions whose normalised name (case and ``_`` ignored) is ``norm``; with
+        ``qualname``, only those whose qualified name is it or ends in ``.qualname``
+        (case-insensitive)."""
+        sql = "SELECT id, file_id, name, qualname, kind FROM symbols WHERE norm=?"
+        params: list[object] = [norm]
+        if qualname:
+            dotted = qualname.lower()
+            sql += " AND (lower(qualname)=? OR lower(qualname) LIKE ? ESCAPE '\\')"
+            params += [dotted, "%." + dotted.replace("_", "\\_").replace("%", "\\%")]
+        return [SymbolRef(*r) for r in self._all(sql + " LIMIT ?", (*params, limit))]
+
+    def definitions_of(self, norms: Iterable[str], kinds: Iterable[str] = ()) -> list[SymbolRef]:
+        """Definitions with any of these normalised names (and of these kinds, when given)."""
+        kinds = tuple(kinds)
+        kind_sql = f" AND kind IN ({_marks(kinds)})" if kinds else ""
+        out: list[SymbolRef] = []
+        for part in in_batches(norms):
+            out += [SymbolRef(*r) for r in self._conn.execute(
+                f"SELECT id, file_id, name, qualname, kind FROM symbols WHERE norm IN ({_marks(part)}){kind_sql}",
+                (*part, *kinds))]
+        return out
+
+    def symbol_details(self, *, path: str | None = None, norm: str | None = None,
+                       name_like: str | None = None, limit: int = -1) -> list[SymbolDetail]:
+        """Definitions with their outline fields: those of one file (``path``, in line order),
+        of one normalised name, or whose name contains ``name_like`` (case-insensitive,
+        shortest names first)."""
+        if path is not None:
+            where, params, order = "f.path=?", [path], "s.start_line, s.id"
+        elif norm is not None:
+            where, params, order = "s.norm=?", [norm], "s.id"
+        elif name_like is not None:
+            pattern = "%" + name_like.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where, params, order = "lower(s.name) LIKE ? ESCAPE '\\'", [pattern], "length(s.name), s.name, f.path"
+        else:
+            where, params, order = "1", [], "s.id"
+        return [SymbolDetail(*r) for r in self._all(
+            f"{_SYMBOL_DETAIL} WHERE {where} ORDER BY {order} LIMIT ?", (*params, limit))]
+
+    def symbols_in_files(self, file_ids: Iterable[int] | None = None) -> Iterator[SymbolDetail]:
+        """Every definition of these files (default: of all files), in no particular order."""
+        if file_ids is None:
+            yield from (SymbolDetail(*r) for r in self._conn.execute(_SYMBOL_DETAIL))
+            return
+        for part in in_batches(file_ids):
+            yield from (SymbolDetail(*r) for r in self._conn.execute(
+                f"{_SYMBOL_DETAIL} WHERE s.file_id IN ({_marks(part)})", part))
+
+    def defined_names(self) -> list[tuple[int, str]]:
+        """(file id, name) of every name defined in a file, once each."""
+        return self._all("SELECT DISTINCT file_id, name FROM symbols")
+
+    def documented_callables(self) -> list[SymbolDetail]:
+        """Functions and methods with a doc comment (the targets of ``codeassist eval``)."""
+        kinds = tuple(CALLABLE_KINDS)
+        return [SymbolDetail(*r) for r in self._all(
+            f"{_SYMBOL_DETAIL} WHERE s.kind IN ({_marks(kinds)}) AND s.doc != ''", kinds)]
+
+    # ------------------------------------------------------------------ references
+    def references_to(self, last: str) -> list[ReferenceRow]:
+        """Uses of a name, by its last component (``b`` for ``a.b``)."""
+        return [ReferenceRow(file_id, path, name, kind, tuple(int(n) for n in lines.split(",")), symbol)
+                for path, lines, name, kind, symbol, file_id in self._all(
+                    "SELECT f.path, r.lines, r.name, r.kind, s.qualname, r.file_id FROM refs r"
+                    " JOIN files f ON f.id=r.file_id LEFT JOIN symbols s ON s.id=r.symbol_id"
+                    " WHERE r.last=?", (last,))]
+
+    def reference_uses(self) -> Iterator[tuple[int, str, int]]:
+        """(file id, name used, number of lines using it) of every reference row."""
+        for file_id, last, lines in self._conn.execute("SELECT file_id, last, lines FROM refs"):
+            yield file_id, last, lines.count(",") + 1
+
+    def names_used_in(self, file_id: int, start: int, end: int) -> list[str]:
+        """Names used by the symbols that lie within lines ``start..end`` of a file."""
+        return [r[0] for r in self._all(
+            "SELECT DISTINCT r.last FROM refs r JOIN symbols s ON s.id=r.symbol_id"
+            " WHERE r.file_id=? AND s.start_line>=? AND s.end_line<=?", (file_id, start, end))]
+
+    def names_used_by(self, symbols: dict[int, int]) -> list[tuple[int, str]]:
+        """(symbol id, name) of what each symbol uses; ``symbols`` maps symbol id to its file
+        id (refs are indexed by file, not by symbol)."""
+        if not symbols:
+            return []
+        ids, files = sorted(symbols), sorted(set(symbols.values()))
+        return self._all(
+            f"SELECT DISTINCT symbol_id, last FROM refs WHERE file_id IN ({_marks(files)})"
+            f" AND symbol_id IN ({_marks(ids)})", (*files, *ids))
+
+    def users_of(self, name: str, limit: int) -> list[int]:
+        """Up to ``limit`` symbols whose code uses ``name``."""
+        return [r[0] for r in self._all(
+            "SELECT DISTINCT symbol_id FROM refs WHERE last=? AND symbol_id IS NOT NULL LIMIT ?", (name, limit))]
+
+    # ------------------------------------------------------------------ vectors
+    def vector_spec(self) -> StoredVectorSpec | None:
+        """What the index's vectors were made with, if it has any."""
+        return StoredVectorSpec.parse(self.meta("vector_spec"))
+
+    def embedded_count(self) -> int:
+        return self._count("SELECT COUNT(*) FROM embedded")
+
+    def has_vectors(self) -> bool:
+        return self._one("SELECT 1 FROM embedded LIMIT 1") is not None
+
+    def embedded(self) -> dict[int, str]:
+        """Vector id of each symbol that has one."""
+        return dict(self._all("SELECT symbol_id, vector_id FROM embedded"))
+
+    def vector_ids(self) -> list[str]:
+        """Every vector id the index knows, sorted."""
+        return [r[0] for r in self._conn.execute("SELECT vector_id FROM embedded ORDER BY vector_id")]
+
+    def symbols_of_vectors(self, vector_ids: Iterable[str]) -> dict[str, int]:
+        """The symbol each vector id stands for."""
+        out: dict[str, int] = {}
+        for part in in_batches(vector_ids):
+            out.update(self._conn.execute(
+                f"SELECT vector_id, symbol_id FROM embedded WHERE vector_id IN ({_marks(part)})", part))
+        return out
+
+    def embed_units(self, *, pending_only: bool = False) -> list[EmbedUnit]:
+        """Definitions of the kinds that get a vector (only those without one yet, with
+        ``pending_only``), by path and line. Test code is not filtered here."""
+        kinds = tuple(EMBEDDED_KINDS)
+        pending = " AND s.id NOT IN (SELECT symbol_id FROM embedded)" if pending_only else ""
+        return [EmbedUnit(*r) for r in self._all(
+            "SELECT s.id, f.path, s.qualname, s.signature, s.doc, s.start_line, s.file_id FROM symbols s"
+            f" JOIN files f ON f.id=s.file_id WHERE s.kind IN ({_marks(kinds)}){pending}"
+            " ORDER BY f.path, s.start_line", kinds)]
+
+    def embed_unit_paths(self) -> list[tuple[int, str]]:
+        """(symbol id, path) of every definition of the kinds that get a vector."""
+        kinds = tuple(EMBEDDED_KINDS)
+        return self._all(
+            f"SELECT s.id, f.path FROM symbols s JOIN files f ON f.id=s.file_id WHERE s.kind IN ({_marks(kinds)})",
+            kinds)
+
+    def staged_vectors(self) -> StagedVectors:
+        """Vector-store changes a small re-index staged and no run has applied yet."""
+        trash = [r[0] for r in self._conn.execute("SELECT vector_id FROM vector_trash ORDER BY vector_id")]
+        outbox = self._all("SELECT vector_id, path, vector FROM vector_outbox ORDER BY vector_id")
+        return StagedVectors(trash, outbox)
+
+    def staged_counts(self) -> tuple[int, int]:
+        """(staged deletions, staged additions)."""
+        return (self._count("SELECT COUNT(*) FROM vector_trash"), self._count("SELECT COUNT(*) FROM vector_outbox"))
+
+    def staged_vector_blobs(self, vector_ids: Iterable[str]) -> dict[str, bytes]:
+        """Float32 bytes of staged new vectors, by id (missing ids are left out)."""
+        out: dict[str, bytes] = {}
+        for part in in_batches(vector_ids):
+            out.update(self._conn.execute(
+                f"SELECT vector_id, vector FROM vector_outbox WHERE vector_id IN ({_marks(part)})", part))
+        return out
