@@ -21,6 +21,7 @@ from .index.indexer import IndexStats
 from .results import IndexStatus
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .index.catchup import CatchUp
     from .project import Project
 
 __all__ = ["main", "build_parser"]
@@ -46,6 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     p.add_argument("--no-embed", dest="embed", action="store_false", default=None,
                    help="lexical and symbol index only (no embeddings)")
+
+    p = sub.add_parser("watch", help="keep the index current while files change (ctrl+c stops)")
+    _add_repo(p)
+    p.add_argument("--no-embed", dest="embed", action="store_false", default=None,
+                   help="lexical and symbol index only (no embeddings)")
+    p.add_argument("--poll", action="store_true", help="poll for changes instead of file-system events")
+    p.add_argument("--json", action="store_true", help="one JSON object per update on stdout")
 
     p = sub.add_parser("search", help="hybrid search: words, symbol names, paths and meaning (dense)")
     p.add_argument("query")
@@ -89,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="model name")
     p.add_argument("--base-url", default=None, help="any OpenAI-compatible server")
     p.add_argument("--no-index", dest="index", action="store_false", help="do not update the index on start")
+    p.add_argument("--no-watch", dest="watch", action="store_false",
+                   help="do not keep the index current while files change")
 
     p = sub.add_parser("config", help="show the effective settings and model backend (keys masked)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -176,6 +186,52 @@ def _open(path: str, **overrides: Any) -> Project:
     return open_project(path, **overrides)
 
 
+def _catch_up(project: Project) -> CatchUp:
+    """Before answering: update a stale index if the change is small, else say it is behind."""
+    from .index.catchup import CatchUp
+    from .index.freshness import Freshness
+
+    if not (project.index_dir / "index.sqlite").exists():
+        return CatchUp(Freshness())  # the command itself says how to build one
+    fresh = project.catch_up()
+    if fresh.note:
+        print(f"codeassist: {fresh.note}", file=sys.stderr)
+    return fresh
+
+
+def _cmd_watch(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from .index.watcher import Watcher, WatchUpdate
+
+    project = _open(_repo(args), embed=args.embed)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def updated(update: WatchUpdate) -> None:
+        if args.json:
+            _print_json({"at": update.at, "paths": update.paths, "lexical_seconds": round(update.lexical_seconds, 3),
+                         "embed_seconds": round(update.embed_seconds, 3), "embed_error": update.embed_error,
+                         **update.stats.to_dict()})
+            sys.stdout.flush()
+        else:
+            print(f"{time.strftime('%H:%M:%S')}  {update.describe()}", flush=True)
+        if update.embed_error:
+            print(f"codeassist: warning: vectors not updated: {update.embed_error}", file=sys.stderr)
+
+    watcher = Watcher(project.root, project.index_dir, project.settings, on_update=updated,
+                      on_notice=lambda message: print(f"codeassist: {message}", file=sys.stderr),
+                      force_polling=args.poll)
+    print(f"codeassist: watching {project.root} (ctrl+c stops)", file=sys.stderr)
+    try:
+        watcher.run(stop)
+    except KeyboardInterrupt:
+        pass
+    print("codeassist: stopped watching; the index is consistent", file=sys.stderr)
+    return 0
+
+
 def _cmd_index(args: argparse.Namespace) -> int:
     project = _open(
         _repo(args), workers=args.workers, lock_wait=args.wait, include_secrets=args.include_secrets,
@@ -234,9 +290,10 @@ def _embed_failure(stats: IndexStats) -> int:
 
 def _cmd_search(args: argparse.Namespace) -> int:
     project = _open(_repo(args))
+    fresh = _catch_up(project)
     hits = project.search(args.query, k=args.k)
     if args.json:
-        _print_json({"query": args.query, "hits": [h.to_dict() for h in hits]})
+        _print_json({"query": args.query, "hits": [h.to_dict() for h in hits], "freshness": fresh.to_dict()})
         return 0
     if not hits:
         print("no hits", file=sys.stderr)
@@ -254,9 +311,10 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 def _cmd_context(args: argparse.Namespace) -> int:
     project = _open(_repo(args), line_numbers=args.line_numbers)
+    fresh = _catch_up(project)
     ctx = project.context(args.query, args.budget, format=args.format)
     if args.format == "json":
-        _print_json(ctx.to_dict())
+        _print_json({**ctx.to_dict(), "freshness": fresh.to_dict()})
     else:
         sys.stdout.write(ctx.text)
     for warning in ctx.warnings:
@@ -267,7 +325,9 @@ def _cmd_context(args: argparse.Namespace) -> int:
 
 
 def _cmd_map(args: argparse.Namespace) -> int:
-    ctx = _open(_repo(args)).map(args.budget, query=args.query)
+    project = _open(_repo(args))
+    _catch_up(project)
+    ctx = project.map(args.budget, query=args.query)
     if args.json:
         _print_json(ctx.to_dict())
     else:
@@ -281,6 +341,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     from .llm.events import Content, Notice, Reasoning
 
     project = _open(_repo(args), backend=args.backend, model=args.model, base_url=args.base_url)
+    _catch_up(project)
     if args.dry_run:
         from .factory import make_chat_backend
 
@@ -387,7 +448,7 @@ def _cmd_tui(args: argparse.Namespace) -> int:
         return 2
     from .tui import make_app
 
-    app = make_app(_repo(args), index_on_start=args.index, backend=args.backend, model=args.model,
+    app = make_app(_repo(args), index_on_start=args.index, watch=args.watch, backend=args.backend, model=args.model,
                    base_url=args.base_url)
     app.run()
     return 0
@@ -409,8 +470,14 @@ def _cmd_status(args: argparse.Namespace) -> int:
     if status.embed_units:
         share = status.embedded / status.embed_units
         print(f"  vectors     {status.embedded:>9,}   of {status.embed_units:,} symbols ({share:.0%})")
+    if status.watcher:
+        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(status.watcher.get("since", 0))))
+        how = "polling" if status.watcher.get("polling") else "file-system events"
+        print(f"  watched by  pid {status.watcher.get('pid')} since {since} ({how}), "
+              f"{status.watcher.get('updates', 0)} update(s)")
     if status.pending_changes:
-        print(f"  {status.pending_changes} file(s) changed since; run `codeassist index` to update")
+        print(f"  {status.pending_changes} file(s) changed since; run `codeassist index` to update"
+              + (" (the watcher is on it)" if status.watcher else ""))
     else:
         print("  up to date")
     return 0
@@ -434,7 +501,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_symbols(args: argparse.Namespace) -> int:
-    found = _open(_repo(args)).symbols(args.name)
+    project = _open(_repo(args))
+    _catch_up(project)
+    found = project.symbols(args.name)
     if args.json:
         _print_json({"name": args.name, "symbols": [s.to_dict() for s in found]})
         return 0
@@ -447,7 +516,9 @@ def _cmd_symbols(args: argparse.Namespace) -> int:
 
 
 def _cmd_refs(args: argparse.Namespace) -> int:
-    found = _open(_repo(args)).references(args.name)
+    project = _open(_repo(args))
+    _catch_up(project)
+    found = project.references(args.name)
     if args.json:
         _print_json({"name": args.name, "references": [r.to_dict() for r in found]})
         return 0
@@ -461,6 +532,7 @@ def _cmd_refs(args: argparse.Namespace) -> int:
 
 _COMMANDS = {
     "index": _cmd_index,
+    "watch": _cmd_watch,
     "search": _cmd_search,
     "status": _cmd_status,
     "context": _cmd_context,

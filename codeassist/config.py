@@ -110,6 +110,11 @@ class Settings:
     embed_cache_dir: str = ""
     #: "host:port" of a `chroma run` server; "" = embedded Chroma in the index folder
     chroma_url: str = ""
+    #: short-lived commands (search, context, ask ...) update a stale index before answering
+    #: when at most auto_update_files files changed (lexical and symbols; vectors follow with
+    #: the next full run); otherwise, or when off, they say how far behind it is
+    auto_update: bool = True
+    auto_update_files: int = 200
     #: default token budget of `codeassist context` / `project.context()`
     context_budget: int = 32_000
     #: prefix each code line in the context with its line number (costs ~25% more tokens,

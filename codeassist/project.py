@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
 from .config import Settings, load_settings
-from .errors import QueryError, RepositoryError
+from .errors import RepositoryError
 from .index import lookup
 from .index.indexer import IndexStats, ProgressCallback, build_index
 from .index.location import index_dir
@@ -25,10 +25,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from .assistant import Answer, Chat
     from .citations import Citation
     from .context import IndexSnapshot
+    from .index.catchup import CatchUp
+    from .index.freshness import Freshness
     from .llm.backend import ChatBackend
     from .search import DenseSearcher
 
 __all__ = ["Project", "open_project"]
+
+T = TypeVar("T")
 
 
 class Project:
@@ -45,9 +49,12 @@ class Project:
         return f"Project({str(self.root)!r})"
 
     def reader(self) -> IndexReader:
-        """A typed reader of the index (close it, or use ``with project.reader() as index:``);
-        raises IndexNotBuiltError when there is no index yet."""
+        """The typed read side of the index: ``with project.reader() as index: ...``."""
         return open_reader(self.index_dir)
+
+    def _read(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with self.reader() as index:
+            return query(index, *args, **kwargs)
 
     # ------------------------------------------------------------------ indexing
     def index(self, progress: ProgressCallback | None = None, *, rebuild: bool = False) -> IndexStats:
@@ -57,6 +64,19 @@ class Project:
     def status(self, *, check_pending: bool = True) -> IndexStatus:
         """What the index holds; ``pending_changes`` counts files changed on disk since."""
         return lookup.index_status(self.root, self.index_dir, self.settings, check_pending=check_pending)
+
+    def freshness(self) -> Freshness:
+        """How far the index is behind the files on disk (a few ms: no walk)."""
+        from .index.freshness import check_freshness
+
+        return self._read(check_freshness, self.root)
+
+    def catch_up(self) -> CatchUp:
+        """Update a stale index first when the change is small, else say how far behind it is
+        (what ``search``, ``context`` and ``ask`` do on the command line)."""
+        from .index.catchup import catch_up
+
+        return catch_up(self.root, self.index_dir, self.settings)
 
     # ------------------------------------------------------------------ querying
     def search(self, query: str, k: int = 10, *, sources: set[str] | None = None) -> list[SearchHit]:
@@ -70,35 +90,29 @@ class Project:
 
     @property
     def dense_source(self) -> str | None:
-        """Where the last search read vectors from: ``mirror`` (the numpy query
-        mirror), ``vector-store`` (Chroma itself) or None (no dense search yet, or none usable)."""
+        """Where dense search reads vectors: ``mirror``, ``vector-store`` or None (none yet)."""
         return self._dense.source if self._dense is not None else None
 
     def _dense_searcher(self) -> DenseSearcher:
-        if self._dense is None:
-            from .search import DenseSearcher
+        from .search import DenseSearcher
 
-            self._dense = DenseSearcher(self.settings, self.index_dir)
+        self._dense = self._dense or DenseSearcher(self.settings, self.index_dir)
         return self._dense
 
     def _index_snapshot(self) -> IndexSnapshot:
-        if self._snapshot is None:
-            from .context import IndexSnapshot
+        from .context import IndexSnapshot
 
-            self._snapshot = IndexSnapshot()
+        self._snapshot = self._snapshot or IndexSnapshot()
         return self._snapshot
 
     def context(self, query: str, budget: int | None = None, *, format: str = "markdown",
                 held_files: Sequence[str] = (), exclude: Sequence[tuple[str, int, int]] = (),
                 question_only: bool = False, pinned: Sequence[tuple[str, int, int]] = ()) -> Context:
-        """What the model would read for ``query``: as much of the project as fits in ``budget``
-        tokens (cl100k), most relevant code verbatim, its surroundings in less detail.
+        """What the model would read for ``query`` within ``budget`` cl100k tokens.
 
-        ``held_files`` (paths the conversation already holds) steer the ranking; ``exclude``
-        lists (path, start, end) ranges sent earlier, which are not repeated; ``question_only``
-        leaves out the question-independent sections (for a follow-up turn); ``pinned``
-        (path, start, end) ranges are included in full first (as skeletons if they cannot fit).
-        """
+        ``held_files`` (paths the conversation holds) steer the ranking; ``exclude`` (path,
+        start, end) ranges sent earlier are not repeated; ``question_only`` leaves out the
+        question-independent sections (a follow-up); ``pinned`` ranges come first, in full."""
         from .context import assemble_context
         from .search import CONTEXT_RRF_K, CONTEXT_SOURCES, ranked_chunks
 
@@ -115,8 +129,7 @@ class Project:
                 line_numbers=self.settings.line_numbers, snapshot=self._index_snapshot())
 
     def map(self, budget: int = 4000, *, query: str = "", held_files: Sequence[str] = ()) -> Context:
-        """A ranked outline of the project (the repository map) within ``budget`` tokens,
-        personalised on ``query`` and ``held_files`` when given."""
+        """The repository map within ``budget`` tokens, personalised on ``query`` and ``held_files``."""
         from .context import render_map
         from .search import CONTEXT_RRF_K, CONTEXT_SOURCES, ranked_chunks
 
@@ -142,45 +155,32 @@ class Project:
         """Every ``path:start-end`` citation in ``text``, checked against the index."""
         from .citations import verify_citations
 
-        with self.reader() as index:
-            return verify_citations(index, text)
+        return self._read(verify_citations, text)
 
     def files(self) -> list[str]:
         """Paths of the indexed files (relative, ``/``-separated), sorted."""
-        with self.reader() as index:
-            return index.paths()
+        return self._read(IndexReader.paths)
 
     def source(self, path: str) -> list[str]:
         """The lines of an indexed file as the index saw it (line 1 is ``[0]``)."""
-        from .context.file_texts import FileTexts
-
-        with self.reader() as index:
-            texts = FileTexts(index, self.root, self.settings.minified_line_length)
-            info = texts.by_path.get(path)
-            if info is None:
-                raise QueryError(f"{path} is not in the index; run `codeassist index` or check the path")
-            return texts.lines(info.id)
+        return self._read(lookup.file_lines, self.root, self.settings, path)
 
     def outline(self, path: str) -> list[SymbolInfo]:
         """The symbols of one indexed file, in line order."""
-        with self.reader() as index:
-            return lookup.file_outline(index, path)
+        return self._read(lookup.file_outline, path)
 
     def find_symbols(self, text: str, *, limit: int = 50) -> list[SymbolInfo]:
         """Definitions whose name contains ``text`` (case-insensitive), shortest names first."""
-        with self.reader() as index:
-            return lookup.definitions_containing(index, text, limit=limit)
+        return self._read(lookup.definitions_containing, text, limit=limit)
 
     def symbols(self, name: str, *, limit: int = 100) -> list[SymbolInfo]:
         """Definitions named ``name`` (a plain, qualified or ``Class::method`` name; case and
         underscores ignored), exact-case matches first."""
-        with self.reader() as index:
-            return lookup.definitions(index, name, limit=limit)
+        return self._read(lookup.definitions, name, limit=limit)
 
     def references(self, symbol: str, *, limit: int = 500) -> list[ReferenceInfo]:
         """Uses of ``symbol`` (by its last name component): calls, imports, types, bases."""
-        with self.reader() as index:
-            return lookup.references(index, symbol, limit=limit)
+        return self._read(lookup.references, symbol, limit=limit)
 
 
 def open_project(path: str | os.PathLike[str] = ".", **settings: Any) -> Project:

@@ -78,6 +78,9 @@ class IndexStatus:
     #: symbols that get a vector, and how many have one so far (semantic search coverage)
     embed_units: int = 0
     embedded: int = 0
+    #: the process keeping this index current (``codeassist watch``, the UI, an MCP server):
+    #: pid, since, polling, updates, last_update; None when nothing watches it
+    watcher: dict[str, object] | None = None
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)

@@ -5,7 +5,7 @@ virtualenvs), ``.gitignore``/``.codeassistignore`` at every level (deeper files 
 negation honoured) plus ``.git/info/exclude``, secret-bearing file names, symlinks (followed only
 inside the root, loops detected), permission errors and files that vanish mid-walk. The walk is
 iterative, sorted, and never raises for a bad entry: it records a skip reason instead.
-Content checks (binary, encoding, minified) happen when the file is read; see ``reader``.
+Content checks (binary, encoding, minified) happen when the file is read; see ``textfile``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from .config import Settings
 if TYPE_CHECKING:  # pragma: no cover
     import pathspec
 
-__all__ = ["WalkEntry", "WalkResult", "walk", "SKIP_REASONS", "is_test_path"]
+__all__ = ["WalkEntry", "WalkResult", "walk", "SKIP_REASONS", "is_test_path", "IgnoreRules"]
 
 _TEST_PATH = re.compile(
     r"(^|/)(tests?|testing|testdata|__tests__|spec)(/|$)|(^|/)test_[^/]*$|_test\.[a-z]+$|\.(spec|test)\.[jt]sx?$"
@@ -58,7 +58,11 @@ DEFAULT_IGNORED_FILES = frozenset(
     }
 )
 
-DEFAULT_IGNORED_SUFFIXES = (".min.js", ".min.css", ".map", ".egg-info", ".pyc", ".pyo")
+#: minified bundles, source maps, bytecode, and editors' backup and swap files (``~``, vim's ``.swp``)
+DEFAULT_IGNORED_SUFFIXES = (".min.js", ".min.css", ".map", ".egg-info", ".pyc", ".pyo",
+                            "~", ".swp", ".swo", ".swx", ".swn")
+#: file name prefixes that mark editors' lock files (Emacs ``.#name``)
+DEFAULT_IGNORED_PREFIXES = (".#",)
 
 #: every reason a file can be skipped, walk-time and read-time
 SKIP_REASONS = (
@@ -97,6 +101,10 @@ class WalkResult:
 
     files: list[WalkEntry] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    #: (relative path, mtime_ns) of every folder listed ("" is the root) and of the ignore files
+    #: read: a change to one of them is how a cheap freshness check notices added, removed or
+    #: renamed files and changed ignore rules without walking again
+    landmarks: list[tuple[str, int]] = field(default_factory=list)
 
     def skipped_by_reason(self) -> Counter[str]:
         return Counter(reason for _, reason in self.skipped)
@@ -150,7 +158,8 @@ def _target_skip(target: str, is_dir: bool, layers: list[_IgnoreLayer],
     folders = parts if is_dir else parts[:-1]
     if any(p in DEFAULT_IGNORED_DIRS or p.endswith(".egg-info") for p in folders):
         return "default-ignore"
-    if not is_dir and parts and (parts[-1] in DEFAULT_IGNORED_FILES or parts[-1].endswith(DEFAULT_IGNORED_SUFFIXES)):
+    if not is_dir and parts and (parts[-1] in DEFAULT_IGNORED_FILES or parts[-1].endswith(DEFAULT_IGNORED_SUFFIXES)
+                                 or parts[-1].startswith(DEFAULT_IGNORED_PREFIXES)):
         return "default-ignore"
     if not is_dir and secret_spec is not None and parts and (
         secret_spec.match_file(target) or secret_spec.match_file(parts[-1])
@@ -159,6 +168,13 @@ def _target_skip(target: str, is_dir: bool, layers: list[_IgnoreLayer],
     if layers and target and _is_ignored(layers, target, is_dir):
         return "ignored"
     return None
+
+
+def _add_landmark(result: WalkResult, rel: str, path: str) -> None:
+    try:
+        result.landmarks.append((rel, os.stat(path).st_mtime_ns))
+    except OSError:
+        pass
 
 
 def walk(root: Path, settings: Settings) -> WalkResult:
@@ -171,6 +187,7 @@ def walk(root: Path, settings: Settings) -> WalkResult:
     root_lines = list(settings.extra_ignores) + _read_ignore_file(
         os.path.join(root_real, ".git", "info", "exclude")
     )
+    _add_landmark(result, ".git/info/exclude", os.path.join(root_real, ".git", "info", "exclude"))
     spec = _compile(root_lines)
     if spec is not None:
         root_layers.append(_IgnoreLayer("", spec))
@@ -197,9 +214,11 @@ def walk(root: Path, settings: Settings) -> WalkResult:
             continue
 
         names = {e.name for e in entries}
+        _add_landmark(result, dir_rel.rstrip("/"), dir_abs)
         new_layers = layers
         for ignore_name in (".gitignore", ".codeassistignore"):
             if ignore_name in names:
+                _add_landmark(result, dir_rel + ignore_name, os.path.join(dir_abs, ignore_name))
                 spec = _compile(_read_ignore_file(os.path.join(dir_abs, ignore_name)))
                 if spec is not None:
                     new_layers = [*new_layers, _IgnoreLayer(dir_rel, spec)]
@@ -235,7 +254,8 @@ def walk(root: Path, settings: Settings) -> WalkResult:
                 ):
                     result.skipped.append((rel + "/", "default-ignore"))
                     continue
-            elif name in DEFAULT_IGNORED_FILES or name.endswith(DEFAULT_IGNORED_SUFFIXES):
+            elif (name in DEFAULT_IGNORED_FILES or name.endswith(DEFAULT_IGNORED_SUFFIXES)
+                  or name.startswith(DEFAULT_IGNORED_PREFIXES)):
                 result.skipped.append((rel, "default-ignore"))
                 continue
             if new_layers and _is_ignored(new_layers, rel, is_dir):
@@ -277,3 +297,64 @@ def walk(root: Path, settings: Settings) -> WalkResult:
         stack.extend(reversed(subdirs))
     result.files.sort(key=lambda f: f.relpath)
     return result
+
+
+class IgnoreRules:
+    """Whether the walk would skip a path by its name alone (default ignores, ignore files at
+    every level, ``extra_ignores``, ``.git/info/exclude``, secret names), without walking: a
+    file watcher asks this for every event. Ignore files are read once; :meth:`forget` drops
+    them when one changes."""
+
+    def __init__(self, root: Path, settings: Settings) -> None:
+        self._root = os.path.realpath(root)
+        self._settings = settings
+        self._secret = None if settings.include_secrets else _compile(list(settings.secret_patterns))
+        self._layers: dict[str, list[_IgnoreLayer]] = {}
+
+    def forget(self) -> None:
+        self._layers.clear()
+
+    def _layers_of(self, dir_rel: str) -> list[_IgnoreLayer]:
+        """The ignore layers in force inside ``dir_rel`` ("" or ``a/b/``)."""
+        cached = self._layers.get(dir_rel)
+        if cached is not None:
+            return cached
+        if dir_rel == "":
+            lines = list(self._settings.extra_ignores) + _read_ignore_file(
+                os.path.join(self._root, ".git", "info", "exclude"))
+            spec = _compile(lines)
+            layers = [_IgnoreLayer("", spec)] if spec is not None else []
+        else:
+            parent = dir_rel[:-1].rpartition("/")[0]
+            layers = list(self._layers_of(parent + "/" if parent else ""))
+        for name in (".gitignore", ".codeassistignore"):
+            spec = _compile(_read_ignore_file(os.path.join(self._root, dir_rel, name)))
+            if spec is not None:
+                layers.append(_IgnoreLayer(dir_rel, spec))
+        self._layers[dir_rel] = layers
+        return layers
+
+    def skips(self, relpath: str, is_dir: bool = False) -> bool:
+        """Whether ``relpath`` (``/``-separated, relative to the root) is ignored, or lies in
+        an ignored folder."""
+        parts = [p for p in relpath.split("/") if p]
+        if not parts:
+            return False
+        dir_rel = ""
+        for i, name in enumerate(parts):
+            last = i == len(parts) - 1
+            folder = not last or is_dir
+            rel = dir_rel + name
+            if folder and (name in DEFAULT_IGNORED_DIRS or name.endswith(".egg-info")):
+                return True
+            if not folder and (name in DEFAULT_IGNORED_FILES or name.endswith(DEFAULT_IGNORED_SUFFIXES)
+                               or name.startswith(DEFAULT_IGNORED_PREFIXES)):
+                return True
+            layers = self._layers_of(dir_rel)
+            if layers and _is_ignored(layers, rel, folder):
+                return True
+            if not folder and self._secret is not None and (
+                    self._secret.match_file(rel) or self._secret.match_file(name)):
+                return True
+            dir_rel = rel + "/"
+        return False

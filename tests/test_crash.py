@@ -141,3 +141,50 @@ def test_a_crashing_parser_process_does_not_hang_or_lose_other_files(make_repo):
     assert any("mod_42.py: the parser process crashed" in e for e in stats.errors)
     project = codeassist.open(root)
     assert project.symbols("func_41_1") and project.symbols("func_43_1")
+
+
+def _processes_with(marker: str) -> list[int]:
+    """Pids of live processes whose environment carries ``marker`` (our indexer's children
+    inherit it: parser processes and multiprocessing's resource tracker)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if marker.encode() in environ and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads /proc to find processes")
+def test_kill_9_of_the_indexer_alone_leaves_no_process_behind(make_repo):
+    """Only the indexer's pid is killed (not its process group): its parser processes and
+    resource tracker must notice and exit by themselves."""
+    root = make_repo(generated_python_files(1500, functions=20))
+    kills = 0
+    for n, delay in enumerate((0.8, 1.4, 2.0, 3.0)):
+        marker = f"CODEASSIST_TEST_ORPHAN_MARK={os.getpid()}-{n}"
+        env = {**os.environ, marker.split("=")[0]: marker.split("=")[1]}
+        proc = subprocess.Popen([sys.executable, "-m", "codeassist", "index", str(root), "-q", "--workers", "2",
+                                 "--no-embed", "--rebuild"], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        children = _processes_with(marker)
+        if proc.poll() is not None:
+            continue
+        assert len(children) >= 2, "the parser processes should be running at this point"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        kills += 1
+        deadline = time.monotonic() + 5
+        while _processes_with(marker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _processes_with(marker) == [], f"left behind after kill -9 at {delay} s"
+    assert kills >= 2, "indexing finished too fast to be interrupted; grow the fixture"
+    # the index stays usable after all that
+    assert codeassist.open(root, embed=False).index().files == 1500

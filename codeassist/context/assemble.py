@@ -28,7 +28,7 @@ from ..index.reader import IndexedFile, IndexReader
 from ..parsing.kinds import ENCLOSING_KINDS
 from ..results import Context, ContextItem
 from ..search.engine import RankedChunk
-from .file_texts import FileTexts
+from ..index.texts import FileTexts
 from .graph import Ranking, ReferenceGraph, index_generation, load_graph
 from .outline import FileSymbols, SymbolRow, load_symbols, outline_lines, skeleton_lines
 from .render import FORMATS, Renderer, numbered, renderer_for

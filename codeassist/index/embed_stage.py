@@ -248,14 +248,17 @@ def run_embedding(
     index_dir: Path,
     settings: Settings,
     report: Callable[[str, int, int], None],
+    embedder: Embedder | None = None,
 ) -> EmbedStats:
-    """Bring the vectors up to date with the symbols in ``store``."""
+    """Bring the vectors up to date with the symbols in ``store`` (with ``embedder``, or one
+    made from the settings)."""
     from ..factory import make_embedder, prepare_query_embedder
 
     started = time.perf_counter()
     stats = EmbedStats()
     index = store.reader
-    embedder = make_embedder(settings)
+    embedder = embedder if embedder is not None else make_embedder(settings)
+    computed_before = getattr(embedder, "computed", 0)
     wanted = _unit_ids(index, settings)
     stats.units = len(wanted)
     have = index.embedded()
@@ -301,7 +304,7 @@ def run_embedding(
         del units  # the full way lists them again after reconciling; docs of 24k symbols weigh ~0.1 GB
         _run_full(store, index_dir, settings, embedder, excluded, stored if same_model else None,
                   previous, stats, report)
-    stats.computed = getattr(embedder, "computed", stats.embedded)
+    stats.computed = getattr(embedder, "computed", computed_before + stats.embedded) - computed_before
     stats.seconds = time.perf_counter() - started
     return stats
 

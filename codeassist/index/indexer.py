@@ -10,6 +10,7 @@ which the next run redoes.
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import os
 import time
@@ -17,14 +18,18 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from ..config import Settings
 from ..walker import walk
 from .lock import WriterLock
 from .faults import NO_FAULTS, FaultPlan
+from .reader import LANDMARKS_KEY
 from .store import Store
 from .worker import FileOutcome, FileProcessor, FileTask, init_worker, process_batch
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..embeddings.base import Embedder
 
 __all__ = ["IndexStats", "Progress", "build_index"]
 
@@ -111,9 +116,11 @@ def build_index(
     *,
     rebuild: bool = False,
     faults: FaultPlan = NO_FAULTS,
+    embedder: Embedder | None = None,
 ) -> IndexStats:
-    """Bring the index in ``folder`` up to date with the repository at ``root`` (``faults``:
-    for the reliability tests only)."""
+    """Bring the index in ``folder`` up to date with the repository at ``root``. ``embedder``:
+    one kept loaded between runs (a watcher's), else one is made from the settings; ``faults``:
+    for the reliability tests only."""
     started = time.perf_counter()
     report = progress or (lambda p: None)
     stats = IndexStats()
@@ -133,14 +140,15 @@ def build_index(
             store.set_meta("last_indexed", str(time.time()))
             _fill_totals(store, stats)
             if settings.embed:
-                _embed(store, folder, settings, report, stats)
+                _embed(store, folder, settings, report, stats, embedder)
         finally:
             store.close()
     stats.seconds = time.perf_counter() - started
     return stats
 
 
-def _embed(store: Store, folder: Path, settings: Settings, report: ProgressCallback, stats: IndexStats) -> None:
+def _embed(store: Store, folder: Path, settings: Settings, report: ProgressCallback, stats: IndexStats,
+           embedder: Embedder | None) -> None:
     """The semantic stage; the lexical index is already committed, so a failure here loses
     nothing: it is recorded and the next run resumes."""
     from ..errors import CodeassistError
@@ -148,7 +156,7 @@ def _embed(store: Store, folder: Path, settings: Settings, report: ProgressCallb
 
     try:
         result = run_embedding(store, folder, settings, lambda phase, done, total: report(
-            Progress(phase, done, total)))
+            Progress(phase, done, total)), embedder)
     except CodeassistError as exc:
         stats.embed_error = str(exc)
         return
@@ -234,6 +242,7 @@ def _update(store: Store, root: Path, settings: Settings, report: ProgressCallba
     stats.timings["finish"] = time.perf_counter() - t1
 
     stats.skipped = dict(walk_skips)
+    store.set_meta(LANDMARKS_KEY, json.dumps(walked.landmarks, separators=(",", ":")))
 
 
 def _apply(store: Store, outcome: FileOutcome, known: dict, stats: IndexStats) -> None:

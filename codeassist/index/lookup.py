@@ -12,7 +12,7 @@ from ..results import IndexStatus, ReferenceInfo, SymbolInfo
 from .reader import IndexReader, SymbolDetail
 from .store import DB_NAME, open_reader
 
-__all__ = ["definitions", "definitions_containing", "file_outline", "references", "index_status",
+__all__ = ["file_lines", "definitions", "definitions_containing", "file_outline", "references", "index_status",
            "pending_changes", "name_parts"]
 
 _NAME_SEPARATORS = re.compile(r"\.|::|#|->")
@@ -25,6 +25,17 @@ def name_parts(name: str) -> list[str]:
 
 def _info(d: SymbolDetail) -> SymbolInfo:
     return SymbolInfo(d.path, d.name, d.qualname, d.kind, d.start_line, d.end_line, d.signature, d.doc, d.parent)
+
+
+def file_lines(index: IndexReader, root: Path, settings: Settings, path: str) -> list[str]:
+    """The lines of an indexed file as the index saw it (line 1 is ``[0]``)."""
+    from ..errors import QueryError
+    from .texts import FileTexts
+
+    texts = FileTexts(index, root, settings.minified_line_length)
+    if path not in texts.by_path:
+        raise QueryError(f"{path} is not in the index; run `codeassist index` or check the path")
+    return texts.lines(texts.by_path[path].id)
 
 
 def definitions(index: IndexReader, name: str, *, limit: int = 100) -> list[SymbolInfo]:
@@ -93,9 +104,12 @@ def index_status(root: Path, index_dir: Path, settings: Settings, *, check_pendi
             from .embed_stage import total_units
 
             embed_units = total_units(index, settings)
+    from .watcher import watcher_info
+
     size = sum(p.stat().st_size for p in index_dir.glob(DB_NAME + "*") if p.is_file())
     return IndexStatus(
         root=str(root), index_dir=str(index_dir), indexed=True, files=counts.files,
         languages=counts.languages, symbols=counts.symbols, references=counts.references,
         chunks=counts.chunks, skipped=counts.skipped, last_indexed=last, index_bytes=size,
-        pending_changes=pending, embed_units=embed_units, embedded=counts.embedded)
+        pending_changes=pending, embed_units=embed_units, embedded=counts.embedded,
+        watcher=watcher_info(index_dir))

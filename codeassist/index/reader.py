@@ -20,12 +20,14 @@ from ..parsing.kinds import CALLABLE_KINDS, EMBEDDED_KINDS
 
 __all__ = [
     "IndexReader", "IndexedFile", "FileRow", "ChunkRow", "SymbolRef", "SymbolDetail", "ReferenceRow",
-    "IndexCounts", "StoredVectorSpec", "StagedVectors", "EmbedUnit",
+    "IndexCounts", "StoredVectorSpec", "StagedVectors", "EmbedUnit", "LANDMARKS_KEY",
 ]
 
 #: SQLite's default limit on host parameters is 32766 in current builds, 999 in old ones
 _PARAMETER_BATCH = 500
-_LIVE = "skip IS NULL"  # an indexed file (not skipped as binary, too large, secret ...)
+_LIVE = "skip IS NULL"
+#: meta key of the walk's landmarks: folders and ignore files with their mtimes (``walker``)
+LANDMARKS_KEY = "walk_landmarks"  # an indexed file (not skipped as binary, too large, secret ...)
 
 T = TypeVar("T")
 
@@ -214,6 +216,13 @@ class IndexReader:
         except sqlite3.OperationalError:
             return None
         return row[0] if row else None
+
+    def landmarks(self) -> list[tuple[str, int]]:
+        """(relative path, mtime_ns) of the folders and ignore files the last run's walk saw."""
+        import json
+
+        raw = self.meta(LANDMARKS_KEY)
+        return [(rel, int(mtime)) for rel, mtime in json.loads(raw)] if raw else []
 
     def last_indexed(self) -> float | None:
         """When the last index run finished (seconds since the epoch)."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 from dataclasses import dataclass
 
 from ..parsing.extract import ParsedFile, parse_file
@@ -78,13 +80,30 @@ _worker_journal: str | None = None
 _worker_faults: FaultPlan = NO_FAULTS
 
 
+#: how often a parser process checks that the indexer that started it is still alive
+PARENT_CHECK_S = 0.25
+
+
 def init_worker(journal_dir: str | None = None, faults: FaultPlan = NO_FAULTS) -> None:
-    """Pool initializer: give this worker process its own processor, journal and fault plan."""
+    """Pool initializer: give this worker process its own processor, journal and fault plan,
+    and make it exit when the indexer that started it dies, however it dies."""
     global _worker_processor, _worker_journal, _worker_faults
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="codeassist-parent-watch",
+                     daemon=True).start()
     _worker_processor = FileProcessor()
     _worker_journal = os.path.join(journal_dir, str(os.getpid())) if journal_dir else None
     _worker_faults = faults
     _journal("")  # an empty journal says "this worker started" (and is parsing nothing yet)
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """Exit this process as soon as its parent is gone. After a ``kill -9`` of the indexer a
+    worker would otherwise live on, blocked writing to a result pipe whose read end it holds
+    itself (it never sees EOF); ``os._exit`` ends it whatever its main thread is doing."""
+    while True:
+        time.sleep(PARENT_CHECK_S)
+        if os.getppid() != parent_pid:
+            os._exit(0)
 
 
 def _journal(relpath: str) -> None:

@@ -11,8 +11,10 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["make_app", "run_tui"]
 
 
-def make_app(path: str | os.PathLike[str] = ".", *, index_on_start: bool = True, **settings: Any) -> CodeassistApp:
-    """The app for the repository at ``path`` (keyword arguments override settings)."""
+def make_app(path: str | os.PathLike[str] = ".", *, index_on_start: bool = True, watch: bool = True,
+             **settings: Any) -> CodeassistApp:
+    """The app for the repository at ``path`` (keyword arguments override settings); ``watch``
+    keeps the index current while files change."""
     from multiprocessing import resource_tracker
 
     from ..project import open_project
@@ -23,7 +25,7 @@ def make_app(path: str | os.PathLike[str] = ".", *, index_on_start: bool = True,
     # sys.stderr (its fileno() is -1 then, which multiprocessing cannot pass on): start the
     # resource tracker now, while the real stderr is in place.
     resource_tracker.ensure_running()
-    return CodeassistApp(project, index_on_start=index_on_start)
+    return CodeassistApp(project, index_on_start=index_on_start, watch=watch)
 
 
 def run_tui(path: str | os.PathLike[str] = ".", **settings: Any) -> None:

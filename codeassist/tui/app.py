@@ -7,6 +7,7 @@ Slow work runs in thread workers (indexing, asking) that hand events back with
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -51,10 +52,16 @@ class CodeassistApp(App[None]):
         Binding("ctrl+q", "quit", "quit", priority=True),
     ]
 
-    def __init__(self, project: Project, *, index_on_start: bool = True) -> None:
+    def __init__(self, project: Project, *, index_on_start: bool = True, watch: bool = True) -> None:
         super().__init__()
         self.project = project
         self.index_on_start = index_on_start
+        #: keep the index current while files change (a watcher in a thread worker)
+        self.watch = watch
+        self._stop_watching = threading.Event()
+        self._watching = False
+        #: "" when the index is current, else what the watcher is doing ("updating 3 files")
+        self.freshness = ""
         self.chat: Chat | None = None
         self.selected: tuple[str, int, int, str] | None = None  # what ctrl+g pins
         self.indexing = False
@@ -84,6 +91,11 @@ class CodeassistApp(App[None]):
             self.run_index()
         else:
             self._load_files()
+            if self.watch and not self._watching:
+                self.run_watcher()
+
+    def on_unmount(self) -> None:
+        self._stop_watching.set()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -145,6 +157,42 @@ class CodeassistApp(App[None]):
         finally:
             self.indexing = False
             self.call_from_thread(self._load_files)
+            if self.watch and not self._watching:
+                self.call_from_thread(self.run_watcher)
+
+    @work(thread=True, exclusive=True, group="watch")
+    def run_watcher(self) -> None:
+        """Keep the index current until the app exits; the status line says what it does."""
+        from ..errors import CodeassistError
+        from ..index.watcher import Watcher, WatchUpdate
+
+        def pending(n: int) -> None:
+            self.freshness = f"updating {n} file{'s' if n != 1 else ''}…"
+            self.call_from_thread(self._status, f"{self.freshness} · {self.backend_label}")
+
+        def updated(update: WatchUpdate) -> None:
+            changed = update.stats.added + update.stats.updated + update.stats.removed
+            was_busy, self.freshness = bool(self.freshness), ""
+            if changed or was_busy:
+                self.call_from_thread(self._status, f"up to date ({changed} file{'s' if changed != 1 else ''} "
+                                                    f"updated) · {self.backend_label}")
+            if changed:
+                self.call_from_thread(self._load_files)
+
+        def notice(message: str) -> None:
+            self.call_from_thread(self.notify, message, title="watching the repository", timeout=10)
+
+        watcher = Watcher(self.project.root, self.project.index_dir, self.project.settings,
+                          on_update=updated, on_pending=pending, on_notice=notice)
+        self._watching = True
+        try:
+            watcher.run(self._stop_watching)
+        except CodeassistError as exc:
+            if not self._stop_watching.is_set():
+                self.call_from_thread(self.notify, f"{exc}; the index is no longer kept current",
+                                      title="watching stopped", severity="warning", timeout=10)
+        finally:
+            self._watching = False
 
     def _load_files(self) -> None:
         from ..errors import CodeassistError

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from ..index.reader import IndexedFile, IndexReader
+from .reader import IndexedFile, IndexReader
 from ..invisible import INVISIBLE, reveal
 from ..textfile import read_text
 

@@ -1,0 +1,65 @@
+"""What a short-lived command does about a stale index before it answers: update first when the
+change is small, else say how far behind the index is (and never wait on another indexer)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import Settings
+from ..errors import IndexLockedError
+from .freshness import Freshness, check_freshness
+from .indexer import IndexStats, build_index
+from .store import open_reader
+from .watcher import watcher_info
+
+__all__ = ["CatchUp", "catch_up"]
+
+
+@dataclass(frozen=True)
+class CatchUp:
+    """What a short-lived command did about a stale index before answering."""
+
+    before: Freshness
+    #: the update it ran (lexical and symbols; vectors follow with the next full run), if any
+    updated: IndexStats | None = None
+    #: a line for the user ("" when the index was up to date)
+    note: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        data = self.before.to_dict()
+        data["updated_files"] = (self.updated.added + self.updated.updated + self.updated.removed
+                                 if self.updated else 0)
+        data["note"] = self.note
+        return data
+
+
+def catch_up(root: Path, index_dir: Path, settings: Settings) -> CatchUp:
+    """Check freshness; when files changed, update first if the change is small (at most
+    ``auto_update_files`` changed files, lexical and symbol index only, never waiting for
+    another indexer), else say how far behind the index is."""
+    with open_reader(index_dir) as index:
+        before = check_freshness(index, root)
+    if before.up_to_date:
+        return CatchUp(before)
+    what = before.describe()
+    if watcher_info(index_dir) is not None:
+        deadline = time.monotonic() + 2.0  # the watcher updates within a second of a change
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            with open_reader(index_dir) as index:
+                if check_freshness(index, root).up_to_date:
+                    return CatchUp(before, note=f"waited for the watcher to index {what}")
+        return CatchUp(before, note=f"the index is behind ({what}); the watcher is updating it")
+    if not settings.auto_update or before.changed_files > settings.auto_update_files:
+        return CatchUp(before, note=f"the index is behind the files ({what}); run `codeassist index` "
+                                    "or keep `codeassist watch` running")
+    try:
+        stats = build_index(root, index_dir, dataclasses.replace(settings, embed=False, lock_wait=0.0))
+    except IndexLockedError:
+        return CatchUp(before, note=f"the index is behind ({what}) and another process is updating it")
+    changed = stats.added + stats.updated + stats.removed
+    return CatchUp(before, stats, f"updated the index first: {changed} file{'s' if changed != 1 else ''} "
+                                  f"in {stats.seconds:.2f}s")
