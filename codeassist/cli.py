@@ -55,6 +55,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--poll", action="store_true", help="poll for changes instead of file-system events")
     p.add_argument("--json", action="store_true", help="one JSON object per update on stdout")
 
+    p = sub.add_parser("mcp", help="serve the index to coding agents over MCP (stdio, or Streamable HTTP)")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="repositories to serve (default: .)")
+    p.add_argument("--repo", action="append", default=[], metavar="PATH", help="a repository to serve (repeatable)")
+    p.add_argument("--http", default=None, metavar="[HOST:]PORT",
+                   help="serve Streamable HTTP at http://HOST:PORT/mcp instead of stdio (HOST defaults to 127.0.0.1)")
+    p.add_argument("--token-env", default=None, metavar="NAME",
+                   help="require `Authorization: Bearer $NAME`; off loopback a token is required (one is generated "
+                        "and printed once when this is not given)")
+    p.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                   help="a browser origin allowed to call the server (repeatable; none by default)")
+    p.add_argument("--no-watch", dest="watch", action="store_false",
+                   help="do not keep the indexes current while files change")
+
     p = sub.add_parser("search", help="hybrid search: words, symbol names, paths and meaning (dense)")
     p.add_argument("query")
     _add_repo(p)
@@ -230,6 +243,44 @@ def _cmd_watch(args: argparse.Namespace) -> int:
         pass
     print("codeassist: stopped watching; the index is consistent", file=sys.stderr)
     return 0
+
+
+def _cmd_mcp(args: argparse.Namespace) -> int:
+    import secrets
+    import threading
+
+    from .mcp_server import is_loopback, serve_http, serve_stdio
+    from .mcp_server.server import start_watchers
+    from .tools import Workspace
+
+    paths = [*args.paths, *args.repo] or ["."]
+    workspace = Workspace([_open(path) for path in dict.fromkeys(paths)])
+    say = lambda message: print(f"codeassist: {message}", file=sys.stderr, flush=True)  # noqa: E731
+    stop = threading.Event()
+    if args.watch:
+        start_watchers(workspace, stop, say)
+    try:
+        if args.http is None:
+            serve_stdio(workspace)
+            return 0
+        host, _, port_text = args.http.rpartition(":")
+        host = host or "127.0.0.1"
+        if not port_text.isdigit():
+            raise UsageError(f"--http takes [HOST:]PORT, not {args.http!r}")
+        token = None
+        if args.token_env:
+            token = os.environ.get(args.token_env)
+            if not token:
+                raise UsageError(f"--token-env {args.token_env}: that environment variable is empty or unset")
+        elif not is_loopback(host):
+            token = secrets.token_urlsafe(32)
+            say(f"serving on {host} needs a token; generated one (shown once): {token}")
+        serve_http(workspace, host, int(port_text), token=token, allowed_origins=args.allow_origin,
+                   ready=lambda port: say(f"serving {', '.join(workspace.projects)} at http://{host}:{port}/mcp"
+                                          + (" (bearer token required)" if token else "")))
+        return 0
+    finally:
+        stop.set()
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
@@ -533,6 +584,7 @@ def _cmd_refs(args: argparse.Namespace) -> int:
 _COMMANDS = {
     "index": _cmd_index,
     "watch": _cmd_watch,
+    "mcp": _cmd_mcp,
     "search": _cmd_search,
     "status": _cmd_status,
     "context": _cmd_context,

@@ -332,7 +332,10 @@ def _run_pool(tasks: list[FileTask], workers: int, journal: str, faults: FaultPl
                 yield from results
                 nxt = next(batches, None)
                 if nxt is not None:
-                    pending.add(pool.submit(process_batch, nxt))
+                    try:
+                        pending.add(pool.submit(process_batch, nxt))
+                    except BrokenProcessPool:  # another worker died meanwhile: the caller retries the rest
+                        return
 
 
 def _in_progress(journal: str) -> set[str]:

@@ -38,6 +38,9 @@ __all__ = ["Watcher", "WatchUpdate", "WatchError", "watcher_info", "HEARTBEAT_NA
 HEARTBEAT_NAME = "watcher.json"
 #: seconds between the freshness checks that catch events the operating system dropped
 SAFETY_CHECK_S = 30.0
+#: how long the event wait blocks before checking the folder and the safety timer (ms); the
+#: first wake-up, with the watches in place, runs the catch-up update
+_WAKE_MS = 300
 #: file systems where change events do not arrive (or not from other machines): poll there
 _NETWORK_FS = ("nfs", "nfs4", "cifs", "smbfs", "smb3", "9p", "fuse.sshfs", "afs", "ncpfs", "glusterfs",
                "ceph", "fuse.rclone", "davfs", "virtiofs", "vboxsf")
@@ -145,7 +148,8 @@ class Watcher:
 
     # ------------------------------------------------------------------ running
     def run(self, stop: threading.Event) -> None:
-        """Update the index now, then on every relevant change until ``stop`` is set. Raises
+        """Catch up once the watches are in place, then update on every relevant change until
+        ``stop`` is set. Raises
         WatchError when the folder goes away; KeyboardInterrupt passes through (the index
         stays consistent: an interrupted run is finished by the next)."""
         import watchfiles
@@ -161,7 +165,6 @@ class Watcher:
         self._beat(polling)
         ignore_denied = False
         try:
-            self._update(0)  # catch up with what changed while nobody watched
             while not stop.is_set():
                 try:
                     self._watch(watchfiles, stop, polling, ignore_denied)
@@ -189,15 +192,22 @@ class Watcher:
 
         batches = watchfiles.watch(  # type: ignore[attr-defined]
             self.root, watch_filter=keep, debounce=self._debounce, step=self._step, stop_event=stop,
-            rust_timeout=1000, yield_on_timeout=True, raise_interrupt=True, force_polling=polling,
+            rust_timeout=_WAKE_MS, yield_on_timeout=True, raise_interrupt=True, force_polling=polling,
             poll_delay_ms=self._poll_delay, ignore_permission_denied=ignore_denied)
         next_check = time.monotonic() + SAFETY_CHECK_S
+        caught_up = False
         for changes in batches:
             if stop.is_set():
                 return
             if not self.root.is_dir():
                 raise WatchError(f"the watched folder {self.root} was moved or deleted; stopped watching")
-            if changes:
+            if not caught_up:
+                # the first yield comes once the watches are in place: catching up now misses
+                # nothing (a change made meanwhile arrives as the next batch)
+                caught_up = True
+                self._update(len(changes))
+                next_check = time.monotonic() + SAFETY_CHECK_S
+            elif changes:
                 self._on_pending(len(changes))
                 self._update(len(changes))
                 next_check = time.monotonic() + SAFETY_CHECK_S
