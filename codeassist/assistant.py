@@ -235,17 +235,28 @@ class Chat:
             except ContextOverflowError as exc:
                 if attempt == _MAX_SHRINKS or turn.context.tokens <= MIN_BUDGET:
                     raise ContextOverflowError(f"{exc}; even a {turn.context.budget}-token context was "
-                                               "too long: set context_window lower or answer_tokens") from None
-                budget = max(MIN_BUDGET, int(min(turn.context.budget, turn.context.tokens) * _SHRINK))
-                message = (f"the prompt was too long for the model; retrying with a "
-                           f"{budget:,}-token context")
+                                               "too long: set context_window lower or answer_tokens",
+                                               exc.window) from None
+                if exc.window and exc.window < self._window():
+                    # the server said how large its window is: size the context for it at once
+                    self.backend.limit_window(exc.window)
+                    budget = None
+                    turn = self.prepare(question, budget=self.budget)
+                    message = (f"the prompt was too long for the model, whose window is {exc.window:,} tokens; "
+                               f"retrying with a {turn.context.budget:,}-token context")
+                else:
+                    budget = max(MIN_BUDGET, int(min(turn.context.budget, turn.context.tokens) * _SHRINK))
+                    turn = self.prepare(question, budget=budget)
+                    message = (f"the prompt was too long for the model; retrying with a "
+                               f"{budget:,}-token context")
                 notices.append(message)
                 if text or thinking:
                     yield Restart(message)
                 yield Notice(message, "shrink")
-                turn = self.prepare(question, budget=budget)
                 continue
             assert finished is not None
+            if not finished.usage.reported:  # say so, with our own count of what was sent
+                finished = Finished(finished.finish_reason, Usage.not_reported(turn.prompt_tokens), finished.model)
             reported = finished.usage.prompt_tokens
             if (reported and turn.prompt_tokens > 2_000 and reported < turn.prompt_tokens * _TRUNCATION_RATIO
                     and attempt < _MAX_SHRINKS):

@@ -133,7 +133,12 @@ class RateLimitedError(BackendError):
 
 
 class ContextOverflowError(BackendError):
-    """The prompt exceeds the model's context window even after shrinking the context."""
+    """The prompt exceeds the model's context window even after shrinking the context.
+    ``window``: the model's window when the server's message states it, else None."""
+
+    def __init__(self, message: str, window: int | None = None) -> None:
+        super().__init__(message)
+        self.window = window
 
 
 class IncompleteAnswerError(BackendError):

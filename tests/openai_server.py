@@ -75,6 +75,12 @@ OVERFLOW_FORMS: dict[str, tuple[int, dict[str, Any]]] = {
                                  "n_prompt_tokens": 9000, "n_ctx": 8192}}),
     "llamacpp500": (500, {"error": {"code": 500, "message": "the request exceeds the available context size",
                                     "type": "exceed_context_size_error"}}),
+    # llama-cpp-python's server: a streaming request over the window gets 200 and an empty
+    # stream (the error only in its log); the same request without streaming gets this 400
+    "hidden": (400, {"error": {"message": "This model's maximum context length is 2048 tokens. However, you "
+                               "requested 8247 tokens (8247 in the messages, 0 in the completion). Please reduce "
+                               "the length of the messages or completion.", "type": "invalid_request_error",
+                               "param": "messages", "code": "context_length_exceeded"}}),
 }
 
 
@@ -95,6 +101,8 @@ class ServerState:
     overflow_form: str = "deepseek"
     #: Ollama-style: over ``context_limit``, answer anyway but report only this many prompt tokens
     silent_truncation: bool = False
+    #: llama-cpp-python reports no usage in a stream
+    usage_in_stream: bool = True
     models: list[dict[str, Any]] = field(default_factory=lambda: [
         {"id": "test-model", "object": "model", "owned_by": "tests", "max_model_len": 32768}])
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -169,7 +177,13 @@ class _Handler(BaseHTTPRequestHandler):
         with state.lock:
             reply = state.replies.pop(0) if state.replies else state.default_reply
         over = state.context_limit and len(tokens) > state.context_limit
+        streaming = bool(payload.get("stream"))
         if over and not state.silent_truncation:
+            if state.overflow_form == "hidden" and streaming:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                return  # nothing at all: the connection closes
             status, body = OVERFLOW_FORMS[state.overflow_form]
             self._send(status, body)
             return
@@ -195,6 +209,17 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.fault == "ollama_truncate":
             prompt_tokens = reply.prompt_tokens
         hit = min(hit, prompt_tokens)
+        if not streaming:
+            limit = payload.get("max_tokens") or 10**9
+            content = "".join(_pieces(reply.content)[:limit])
+            completion = len(_encoder().encode_ordinary(content))
+            self._send(200, {"id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
+                             "model": payload.get("model") or "test-model",
+                             "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                                          "finish_reason": "length" if limit < 10**9 else "stop"}],
+                             "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion,
+                                       "total_tokens": prompt_tokens + completion}})
+            return
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
@@ -246,7 +271,8 @@ class _Handler(BaseHTTPRequestHandler):
             with state.lock:
                 state.usages.append(usage)
             event({}, "stop")
-            event(None, usage=usage)
+            if state.usage_in_stream:
+                event(None, usage=usage)
             self.wfile.write(b"data: [DONE]\n\n")
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client went away (a deadline)

@@ -136,7 +136,7 @@ def test_empty_streams_and_error_bodies_in_200_responses_are_errors(multi_repo, 
         project.ask("anything")
 
 
-@pytest.mark.parametrize("form", ["deepseek", "vllm", "llamacpp", "llamacpp500"])
+@pytest.mark.parametrize("form", ["deepseek", "vllm", "llamacpp", "llamacpp500", "hidden"])
 def test_context_overflow_in_each_form_shrinks_the_context_and_retries(make_repo, server, form):
     project = _project(make_repo(generated_python_files(60, functions=10)), server,
                        context_window=60_000, answer_tokens=1_000)
@@ -147,6 +147,39 @@ def test_context_overflow_in_each_form_shrinks_the_context_and_retries(make_repo
     assert shrinks and "too long" in shrinks[0].message
     answer = events[-1].answer
     assert answer.text == "The answer." and answer.usage.prompt_tokens <= 6_000
+
+
+def test_an_empty_stream_after_a_large_prompt_is_diagnosed_as_an_overflow(make_repo, server):
+    """llama-cpp-python answers a streaming prompt over its window with 200 and nothing: the
+    same request once without streaming, for one token, reads the real error."""
+    project = _project(make_repo(generated_python_files(60, functions=10)), server,
+                       context_window=60_000, answer_tokens=1_000)
+    server.state.context_limit = 6_000
+    server.state.overflow_form = "hidden"
+    events = list(project.chat().stream("what does func_3_2 compute?"))
+    shrink = next(e for e in events if isinstance(e, Notice) and e.kind == "shrink")
+    assert "too long for the model, whose window is 2,048 tokens" in shrink.message  # read from the 400
+    bodies = server.state.chat_bodies()
+    assert bodies[0]["stream"] is True and bodies[1]["stream"] is False and bodies[1]["max_tokens"] == 1
+    assert bodies[2]["stream"] is True and len(json.dumps(bodies[2])) < len(json.dumps(bodies[0]))
+    assert events[-1].answer.text == "The answer."
+
+
+def test_an_empty_stream_that_is_not_an_overflow_stays_an_empty_answer(multi_repo, server):
+    server.script(Reply(fault="empty"), Reply(content="Fine when asked without streaming."))
+    project = _project(multi_repo, server)
+    with pytest.raises(IncompleteAnswerError, match="empty answer"):
+        project.ask("anything")
+    assert [b["stream"] for b in server.state.chat_bodies()] == [True, False]
+
+
+def test_a_server_that_reports_no_usage_is_said_to_and_our_count_shown(multi_repo, server):
+    server.state.usage_in_stream = False
+    answer = _project(multi_repo, server).ask("anything")
+    assert not answer.usage.reported and answer.usage.sent_tokens > 100
+    summary = answer.usage.summary()
+    assert summary.startswith("token usage not reported by the server") and "(our count)" in summary
+    assert "0 prompt tokens" not in summary
 
 
 def test_overflow_that_never_fits_is_one_clear_error(multi_repo, server):

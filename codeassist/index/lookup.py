@@ -32,10 +32,11 @@ def file_lines(index: IndexReader, root: Path, settings: Settings, path: str) ->
     from ..errors import QueryError
     from .texts import FileTexts
 
-    texts = FileTexts(index, root, settings.minified_line_length)
-    if path not in texts.by_path:
+    indexed = index.file(path)
+    if indexed is None:
         raise QueryError(f"{path} is not in the index; run `codeassist index` or check the path")
-    return texts.lines(texts.by_path[path].id)
+    texts = FileTexts(index, root, settings.minified_line_length, [indexed])
+    return texts.lines(indexed.id)
 
 
 def definitions(index: IndexReader, name: str, *, limit: int = 100) -> list[SymbolInfo]:

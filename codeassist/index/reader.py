@@ -240,6 +240,11 @@ class IndexReader:
         return [IndexedFile(*r) for r in self._conn.execute(
             f"SELECT id, path, language, lines, size, hash FROM files WHERE {_LIVE} ORDER BY path")]
 
+    def file(self, path: str) -> IndexedFile | None:
+        """The indexed file at exactly ``path``, if there is one."""
+        row = self._one(f"SELECT id, path, language, lines, size, hash FROM files WHERE path=? AND {_LIVE}", (path,))
+        return IndexedFile(*row) if row else None
+
     def paths(self) -> list[str]:
         """Paths of the indexed files, sorted."""
         return [r[0] for r in self._conn.execute(f"SELECT path FROM files WHERE {_LIVE} ORDER BY path")]

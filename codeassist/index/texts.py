@@ -20,7 +20,9 @@ __all__ = ["IndexedFile", "FileTexts"]
 class FileTexts:
     """Lazy, memoised access to the text of indexed files (one instance per assembly)."""
 
-    def __init__(self, index: IndexReader, root: Path, minified_line_length: int) -> None:
+    def __init__(self, index: IndexReader, root: Path, minified_line_length: int,
+                 files: list[IndexedFile] | None = None) -> None:
+        """``files``: only these (default: every indexed file)."""
         self._index = index
         self._root = root
         self._minified = minified_line_length
@@ -32,7 +34,7 @@ class FileTexts:
         self.invisible_names: set[str] = set()
         self._disk_path: dict[int, str] = {}
         self.files: dict[int, IndexedFile] = {}
-        for indexed in index.files():
+        for indexed in index.files() if files is None else files:
             shown, hidden = reveal(indexed.path)
             if hidden:
                 self.invisible_names.add(shown)

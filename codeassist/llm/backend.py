@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import queue
 import random
+import re
 import threading
 import time
 from typing import Any, Iterator, Sequence
@@ -29,7 +30,7 @@ from ..errors import (
 from .events import Content, Finished, Notice, Reasoning, StreamEvent, Usage
 from .presets import BackendConfig
 
-__all__ = ["ChatBackend", "is_overflow_message"]
+__all__ = ["ChatBackend", "is_overflow_message", "window_in_message"]
 
 _RETRY_STATUSES = {429, 502, 503, 504, 529}
 _OVERFLOW_MARKERS = (
@@ -43,6 +44,28 @@ _BACKOFF_CAP = 30.0
 def is_overflow_message(text: str) -> bool:
     low = text.lower()
     return any(marker in low for marker in _OVERFLOW_MARKERS)
+
+
+_WINDOW_PATTERNS = (
+    re.compile(r"maximum context length is (\d[\d,]*)", re.I),    # OpenAI, DeepSeek, vLLM, llama-cpp-python
+    re.compile(r"\bn_ctx\W+(\d+)", re.I),                         # llama.cpp's server
+    re.compile(r"context (?:size|window|length) (?:of |is )?(\d[\d,]*)", re.I),
+)
+
+
+def window_in_message(text: str) -> int | None:
+    """The model's context window when an overflow message states it."""
+    for pattern in _WINDOW_PATTERNS:
+        match = pattern.search(text)
+        if match:
+            value = int(match.group(1).replace(",", ""))
+            if 256 <= value <= 100_000_000:
+                return value
+    return None
+
+
+def _overflow(name: str, body: str, note: str = "") -> ContextOverflowError:
+    return ContextOverflowError(f"{name}: the prompt is too long for the model ({body}{note})", window_in_message(body))
 
 
 class ChatBackend:
@@ -132,7 +155,7 @@ class ChatBackend:
             except openai.APIStatusError as exc:
                 body = _error_text(exc)
                 if is_overflow_message(body) and exc.status_code in (400, 413, 422, 500):
-                    raise ContextOverflowError(f"{self.config.name}: the prompt is too long for the model ({body})") from None
+                    raise _overflow(self.config.name, body) from None
                 if exc.status_code not in _RETRY_STATUSES:
                     raise BackendError(f"{self.config.name} answered HTTP {exc.status_code}: {body}"
                                        + _hint(exc.status_code)) from None
@@ -152,7 +175,34 @@ class ChatBackend:
             yield Notice(f"{why}; retrying in {wait:.1f} s (try {attempt + 1} of {self.config.max_retries + 1})",
                          "retry")
             self._sleep(wait)
-        yield from self._read(response, deadline)
+        try:
+            yield from self._read(response, deadline)
+        except _EmptyStream:
+            # some servers (llama-cpp-python) answer a prompt over their window with 200 and an
+            # empty stream, the error only in their log: ask once more without streaming, for a
+            # single token, to read the real error
+            raise self._diagnose_empty(messages, deadline) from None
+
+    def _diagnose_empty(self, messages: Sequence[dict[str, str]], deadline: float) -> BackendError:
+        import openai
+
+        empty = IncompleteAnswerError(f"{self.config.name} sent an empty answer (no content, no finish reason); "
+                                      "check the server's log or try again")
+        remaining = deadline - time.monotonic()
+        if remaining <= 1:
+            return empty
+        try:
+            self.client.chat.completions.create(model=self.model(), messages=list(messages), stream=False,
+                                                max_tokens=1, timeout=max(1.0, min(remaining, 120.0)))
+        except openai.APIStatusError as exc:
+            body = _error_text(exc)
+            if is_overflow_message(body):
+                return _overflow(self.config.name, body, "; it answered the stream with nothing")
+            return IncompleteAnswerError(f"{self.config.name} sent an empty answer; asked again it said HTTP "
+                                         f"{exc.status_code}: {body}")
+        except openai.APIError:
+            return empty
+        return empty
 
     def _read(self, response: Any, deadline: float) -> Iterator[StreamEvent]:
         """Read the stream on a helper thread so the deadline holds even while the server sends
@@ -172,7 +222,7 @@ class ChatBackend:
         threading.Thread(target=pump, name="codeassist-stream", daemon=True).start()
         answer: list[str] = []
         finish: str | None = None
-        usage = Usage()
+        usage = Usage.not_reported()
         model = ""
         try:
             while True:
@@ -188,7 +238,7 @@ class ChatBackend:
                     exc = item
                     text = _error_text(exc) if isinstance(exc, openai.APIError) else str(exc)
                     if is_overflow_message(text):
-                        raise ContextOverflowError(f"{self.config.name}: the prompt is too long ({text})")
+                        raise _overflow(self.config.name, text)
                     raise IncompleteAnswerError(
                         f"{self.config.name} broke off the answer: {text}", "".join(answer)) from None
                 chunk = item
@@ -213,9 +263,7 @@ class ChatBackend:
                 pass
         if finish is None:
             if not answer:
-                raise IncompleteAnswerError(
-                    f"{self.config.name} sent an empty answer (no content, no finish reason); "
-                    "check the server's log or try again")
+                raise _EmptyStream()
             raise IncompleteAnswerError(
                 f"{self.config.name} ended the stream without finishing the answer (no finish "
                 "reason); the answer below is incomplete", "".join(answer))
@@ -224,6 +272,10 @@ class ChatBackend:
     def _deadline_message(self) -> str:
         return (f"no complete answer from {self.config.name} within {self.config.timeout:.0f} s "
                 "(request_timeout); the server may be overloaded")
+
+
+class _EmptyStream(Exception):
+    """A 200 stream with no content and no finish reason (diagnosed by the caller)."""
 
 
 def _error_text(exc: Exception) -> str:

@@ -33,12 +33,19 @@ class Notice:
 
 @dataclass(frozen=True)
 class Usage:
+    """Tokens of one request as the server reported them. Some servers report none in a stream
+    (llama-cpp-python): then ``reported`` is False and ``sent_tokens`` holds our own count
+    (cl100k) of the prompt, so nothing claims the server counted zero."""
+
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cache_hit_tokens: int = 0
     cache_miss_tokens: int = 0
     reasoning_tokens: int = 0
     cost_usd: float | None = None
+    reported: bool = True
+    #: our count of the prompt sent (cl100k), set when the server reported no usage
+    sent_tokens: int = 0
 
     @classmethod
     def from_api(cls, usage: object, prices: Prices | None) -> Usage:
@@ -66,6 +73,10 @@ class Usage:
             cost = (miss * prices.input + hit * prices.cached_input + completion * prices.output) / 1e6
         return cls(prompt, completion, hit, miss, int(reasoning or 0), cost)
 
+    @classmethod
+    def not_reported(cls, sent_tokens: int = 0) -> Usage:
+        return cls(reported=False, sent_tokens=sent_tokens)
+
     def __add__(self, other: Usage) -> Usage:
         cost = None if self.cost_usd is None and other.cost_usd is None else (
             (self.cost_usd or 0.0) + (other.cost_usd or 0.0))
@@ -73,7 +84,8 @@ class Usage:
                      self.completion_tokens + other.completion_tokens,
                      self.cache_hit_tokens + other.cache_hit_tokens,
                      self.cache_miss_tokens + other.cache_miss_tokens,
-                     self.reasoning_tokens + other.reasoning_tokens, cost)
+                     self.reasoning_tokens + other.reasoning_tokens, cost,
+                     self.reported and other.reported, self.sent_tokens + other.sent_tokens)
 
     @property
     def cache_hit_share(self) -> float:
@@ -81,6 +93,9 @@ class Usage:
         return self.cache_hit_tokens / total if total else 0.0
 
     def summary(self) -> str:
+        if not self.reported:
+            sent = f"; about {self.sent_tokens:,} prompt tokens were sent (our count)" if self.sent_tokens else ""
+            return f"token usage not reported by the server{sent}"
         line = (f"{self.prompt_tokens:,} prompt tokens ({self.cache_hit_tokens:,} cached, "
                 f"{self.cache_miss_tokens:,} not), {self.completion_tokens:,} answer tokens")
         if self.reasoning_tokens:

@@ -209,7 +209,7 @@ def read(workspace: Workspace, path: Annotated[str, Field(description="a file pa
                                                                  f"fit, at most {MAX_READ_LINES} lines)")] = None,
          repo: Repo = None) -> ToolResult:
     repo_name, project = workspace.project(repo)
-    real = readable_path(project, _indexed(project.files), path)
+    real = _indexed(lambda: readable_path(project, path))
     lines = project.source(real)
     total = len(lines)
     if start_line > max(total, 1):
@@ -244,7 +244,7 @@ class OutlineOut(TypedDict):
 def outline(workspace: Workspace, path: Annotated[str, Field(description="a file path relative to the "
             "repository root")], repo: Repo = None) -> ToolResult:
     repo_name, project = workspace.project(repo)
-    real = readable_path(project, _indexed(project.files), path)
+    real = _indexed(lambda: readable_path(project, path))
     found = project.outline(real)
     depth: dict[str, int] = {}
     lines = [f"{real}: {len(found)} definition(s); each line: its line range, kind and signature"]

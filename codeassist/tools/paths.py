@@ -21,7 +21,7 @@ __all__ = ["readable_path", "MAX_PATH_CHARS"]
 MAX_PATH_CHARS = 4096
 
 
-def readable_path(project: Project, indexed: list[str], requested: str) -> str:
+def readable_path(project: Project, requested: str) -> str:
     """The indexed path ``requested`` names, or ToolError saying why it cannot be read."""
     if not isinstance(requested, str) or not requested.strip():
         raise ToolError("path is empty; pass a path relative to the repository root, e.g. from search hits")
@@ -38,8 +38,10 @@ def readable_path(project: Project, indexed: list[str], requested: str) -> str:
     path = posixpath.normpath(path)
     if path == ".." or path.startswith("../") or path in (".", ""):
         raise ToolError(f"{requested[:200]!r} is outside the repository; pass a path relative to its root")
-    known = set(indexed)
-    if path not in known:
+    with project.reader() as index:
+        known = index.file(path) is not None
+        indexed = [] if known else index.paths()
+    if not known:
         close = difflib.get_close_matches(path, indexed, n=3, cutoff=0.75)
         hint = f"; did you mean {', '.join(close)}?" if close else "; search or outline find indexed files"
         raise ToolError(f"{path[:200]!r} is not an indexed file of this repository (it may not exist, or be "
