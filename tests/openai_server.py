@@ -103,6 +103,8 @@ class ServerState:
     silent_truncation: bool = False
     #: llama-cpp-python reports no usage in a stream
     usage_in_stream: bool = True
+    #: llama.cpp's own server: its window at /props (0 = no such route)
+    props_n_ctx: int = 0
     models: list[dict[str, Any]] = field(default_factory=lambda: [
         {"id": "test-model", "object": "model", "owned_by": "tests", "max_model_len": 32768}])
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -139,6 +141,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.state.requests.append({"path": self.path, "headers": dict(self.headers.items()), "body": None})
         if self.path.rstrip("/").endswith("/models"):
             self._send(200, {"object": "list", "data": self.state.models})
+            return
+        if self.path.rstrip("/") == "/props" and self.state.props_n_ctx:  # llama.cpp's own server
+            self._send(200, {"default_generation_settings": {"n_ctx": self.state.props_n_ctx}, "total_slots": 1})
             return
         self._send(404, {"error": {"message": f"no route {self.path}"}})
 

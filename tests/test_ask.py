@@ -173,6 +173,16 @@ def test_an_empty_stream_that_is_not_an_overflow_stays_an_empty_answer(multi_rep
     assert [b["stream"] for b in server.state.chat_bodies()] == [True, False]
 
 
+def test_llama_cpp_servers_window_at_props_sizes_the_context_up_front(make_repo, server):
+    server.state.models = [{"id": "test-model", "object": "model", "owned_by": "llamacpp"}]  # no window listed
+    server.state.props_n_ctx = 4096
+    server.state.context_limit = 4096
+    project = _project(make_repo(generated_python_files(60, functions=10)), server)
+    events = list(project.chat().stream("what does func_3_2 compute?"))
+    assert not any(isinstance(e, Notice) and e.kind == "shrink" for e in events)  # sized right the first time
+    assert len(server.state.chat_bodies()) == 1 and events[-1].answer.context.tokens < 4096
+
+
 def test_a_server_that_reports_no_usage_is_said_to_and_our_count_shown(multi_repo, server):
     server.state.usage_in_stream = False
     answer = _project(multi_repo, server).ask("anything")

@@ -90,6 +90,15 @@ class ChatBackend:
                 max_retries=0, timeout=httpx.Timeout(self.config.timeout, connect=10.0))
         return self._client
 
+    def _reset_client(self) -> None:
+        """Drop the client and its connection pool (a new one is made when needed)."""
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                client.close()
+            except Exception:  # noqa: BLE001 - closing what may already be broken
+                pass
+
     def _server_models(self) -> list[Any]:
         import openai
 
@@ -126,8 +135,27 @@ class ChatBackend:
                     if isinstance(value, int) and value > 0:
                         window = value
                         break
-            self._window = window or 32_768
+            self._window = window or self._props_window() or 32_768
         return self._window
+
+    def _props_window(self) -> int:
+        """llama.cpp's own server states its window at ``/props`` (``n_ctx``); 0 elsewhere."""
+        import httpx
+
+        base = self.config.base_url.rstrip("/")
+        base = base[: -len("/v1")] if base.endswith("/v1") else base
+        try:
+            response = httpx.get(f"{base}/props", timeout=3.0,
+                                 headers={"Authorization": f"Bearer {self.config.api_key}"} if self.config.api_key else {})
+            data = response.json() if response.status_code == 200 else {}
+        except (httpx.HTTPError, ValueError):
+            return 0
+        settings = data.get("default_generation_settings") if isinstance(data, dict) else None
+        for source in (settings, data):
+            value = source.get("n_ctx") if isinstance(source, dict) else None
+            if isinstance(value, int) and value > 0:
+                return value
+        return 0
 
     def limit_window(self, tokens: int) -> None:
         """The server showed it reads at most ``tokens`` (it truncated silently): use that."""
@@ -188,6 +216,7 @@ class ChatBackend:
 
         empty = IncompleteAnswerError(f"{self.config.name} sent an empty answer (no content, no finish reason); "
                                       "check the server's log or try again")
+        self._reset_client()  # the server may have left the pooled connection broken
         remaining = deadline - time.monotonic()
         if remaining <= 1:
             return empty
