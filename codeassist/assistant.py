@@ -7,9 +7,10 @@ only code not sent before, so every request repeats the previous one as its pref
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Generator, Iterator, Protocol, Sequence
 
 from .citations import Citation
 from .config import Settings
@@ -23,8 +24,8 @@ from .results import Context
 if TYPE_CHECKING:  # pragma: no cover
     from .llm.backend import ChatBackend
 
-__all__ = ["Chat", "ChatSource", "Answer", "Restart", "AnswerReady", "ChatEvent", "PreparedTurn",
-           "DEFAULT_WINDOW"]
+__all__ = ["Chat", "ChatSource", "ChatTools", "ToolStep", "Answer", "Restart", "AnswerReady", "ChatEvent",
+           "PreparedTurn", "DEFAULT_WINDOW"]
 
 #: the window assumed by --dry-run when no backend is configured
 DEFAULT_WINDOW = 128_000
@@ -32,6 +33,8 @@ _TEMPLATE_OVERHEAD = 64
 _SHRINK = 0.5
 _MAX_SHRINKS = 3
 _TRUNCATION_RATIO = 0.6  # reported prompt tokens below this share of ours: the server cut the prompt
+_MAX_REPEATS = 2         # the same tool call answered from the cache this often, then refused
+_TOOL_RESULT_TOKENS = 8_000  # one tool result at most
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class Answer:
     messages: tuple[dict[str, str], ...] = field(default=(), repr=False)
     #: credentials redacted from the request, by kind
     redactions: dict[str, int] = field(default_factory=dict)
+    #: the tool calls the model made before answering
+    tool_steps: tuple[ToolStep, ...] = ()
 
     @property
     def invalid_citations(self) -> tuple[Citation, ...]:
@@ -61,7 +66,7 @@ class Answer:
             "question": self.question, "answer": self.text, "reasoning": self.reasoning,
             "citations": [c.to_dict() for c in self.citations], "usage": self.usage.to_dict(),
             "model": self.model, "finish_reason": self.finish_reason, "notices": list(self.notices),
-            "redactions": self.redactions,
+            "redactions": self.redactions, "tool_calls": [step.to_dict() for step in self.tool_steps],
             "context": {"budget": self.context.budget, "tokens": self.context.tokens,
                         "mode": self.context.mode, "items": [i.to_dict() for i in self.context.items]},
         }
@@ -79,7 +84,6 @@ class AnswerReady:
     answer: Answer
 
 
-ChatEvent = StreamEvent | Restart | AnswerReady
 
 
 @dataclass(frozen=True)
@@ -103,14 +107,67 @@ class ChatSource(Protocol):
     def verify_citations(self, text: str) -> list[Citation]: ...
 
 
+class ToolResultLike(Protocol):
+    text: str
+    error: bool
+
+
+class ChatTools(Protocol):
+    """The functions a conversation offers its model (``codeassist.tools.runner.ToolRunner``)."""
+
+    def definitions(self) -> list[dict[str, Any]]: ...
+
+    def call(self, name: str, arguments: str) -> ToolResultLike: ...
+
+
+@dataclass(frozen=True)
+class ToolStep:
+    """One tool call the model made while answering: what it asked, how much came back."""
+
+    name: str
+    arguments: str
+    #: tokens of the result added to the conversation (cl100k)
+    tokens: int
+    error: bool = False
+    #: answered from the turn's cache (the same call was made before)
+    cached: bool = False
+    result: str = field(default="", repr=False)
+
+    def describe(self) -> str:
+        args = self.arguments if len(self.arguments) <= 120 else self.arguments[:117] + "..."
+        what = "error" if self.error else f"{self.tokens:,} tokens" + (", cached" if self.cached else "")
+        return f"{self.name}({args}) → {what}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": self.name, "arguments": self.arguments, "tokens": self.tokens, "error": self.error,
+                "cached": self.cached}
+
+
+ChatEvent = StreamEvent | Restart | AnswerReady | ToolStep
+
+
+def _canonical(arguments: str) -> str:
+    try:
+        return json.dumps(json.loads(arguments or "{}"), sort_keys=True)
+    except json.JSONDecodeError:
+        return arguments
+
+
 class Chat:
     """A multi-turn conversation about one project (see the module docstring)."""
 
-    def __init__(self, project: ChatSource, backend: ChatBackend | None, *, budget: int | None = None) -> None:
+    def __init__(self, project: ChatSource, backend: ChatBackend | None, *, budget: int | None = None,
+                 tools: ChatTools | None = None) -> None:
         self.project = project
         self.backend = backend
         self.budget = budget
-        self._history: list[dict[str, str]] = []
+        #: the functions the model may call (None: answer from the context alone)
+        self.tools = tools
+        self._tools_refused = False
+        #: set (e.g. by the UI's esc) to make the model answer from what its tools gathered so far
+        self.stop_exploring = False
+        self.last_steps: list[ToolStep] = []
+        self._history: list[dict[str, Any]] = []
         self._sent: list[tuple[str, int, int]] = []
         self._held: list[str] = []
         self._counter = token_counter()
@@ -127,6 +184,12 @@ class Chat:
         if n is None:
             n = self._counts[text] = self._counter.count(text)
         return n
+
+    def _message_tokens(self, message: dict[str, Any]) -> int:
+        tokens = self._count(message.get("content") or "") + 4
+        if message.get("tool_calls"):
+            tokens += self._count(json.dumps(message["tool_calls"]))
+        return tokens
 
     def reset(self) -> None:
         """Start a new conversation (the next question gets a fresh full context)."""
@@ -162,7 +225,7 @@ class Chat:
         history = self._history
         if not history:
             history = [{"role": "system", "content": render_prompt("system.md", settings)}]
-        spent = sum(count(m["content"]) + 4 for m in history) + count(question) + _TEMPLATE_OVERHEAD
+        spent = sum(self._message_tokens(m) for m in history) + count(question) + _TEMPLATE_OVERHEAD
         window = self._window()
         available = int(window * 0.95) - self.answer_tokens() - spent
         follow_up = len(history) > 1
@@ -191,13 +254,14 @@ class Chat:
             user_tokens = self._counter.count(user)
         else:  # the context was counted when it was assembled: count only the rest
             user_tokens = ctx.tokens + self._counter.count(user.replace(ctx.text, "", 1))
-        tokens = sum(count(m["content"]) + 4 for m in history) + 4 + user_tokens
+        tokens = sum(self._message_tokens(m) for m in history) + 4 + user_tokens
         return PreparedTurn(messages, ctx, tokens, redactions)
 
     # ------------------------------------------------------------------ asking
     def stream(self, question: str) -> Iterator[ChatEvent]:
         """Events of one answer, ending with :class:`AnswerReady`; raises a BackendError (an
-        IncompleteAnswerError carries the partial answer) when no full answer comes."""
+        IncompleteAnswerError carries the partial answer) when no full answer comes. With tools,
+        the model may look further first: each call is a :class:`ToolStep`."""
         if self.backend is None:
             from .errors import BackendNotConfiguredError
 
@@ -205,6 +269,7 @@ class Chat:
         deadline = time.monotonic() + self.project.settings.request_timeout
         budget = self.budget
         notices: list[str] = []
+        self.stop_exploring = False
         turn = self.prepare(question, budget=budget)
         for warning in turn.context.warnings:
             notices.append(warning)
@@ -216,22 +281,10 @@ class Chat:
             yield Notice(message, "info")
         for attempt in range(_MAX_SHRINKS + 1):
             self.last_turn = turn
-            text: list[str] = []
-            thinking: list[str] = []
-            finished: Finished | None = None
+            self.last_steps = []
+            streamed: list[str] = []  # content shown so far in this attempt (for Restart)
             try:
-                for event in self.backend.stream(turn.messages, max_tokens=self.answer_tokens(),
-                                                 deadline=deadline):
-                    if isinstance(event, Content):
-                        text.append(event.text)
-                    elif isinstance(event, Reasoning):
-                        thinking.append(event.text)
-                    elif isinstance(event, Finished):
-                        finished = event
-                        continue
-                    elif isinstance(event, Notice):
-                        notices.append(event.message)
-                    yield event
+                outcome = yield from self._rounds(turn, deadline, notices, streamed)
             except ContextOverflowError as exc:
                 if attempt == _MAX_SHRINKS or turn.context.tokens <= MIN_BUDGET:
                     raise ContextOverflowError(f"{exc}; even a {turn.context.budget}-token context was "
@@ -240,7 +293,6 @@ class Chat:
                 if exc.window and exc.window < self._window():
                     # the server said how large its window is: size the context for it at once
                     self.backend.limit_window(exc.window)
-                    budget = None
                     turn = self.prepare(question, budget=self.budget)
                     message = (f"the prompt was too long for the model, whose window is {exc.window:,} tokens; "
                                f"retrying with a {turn.context.budget:,}-token context")
@@ -250,16 +302,17 @@ class Chat:
                     message = (f"the prompt was too long for the model; retrying with a "
                                f"{budget:,}-token context")
                 notices.append(message)
-                if text or thinking:
+                if streamed:
                     yield Restart(message)
                 yield Notice(message, "shrink")
                 continue
-            assert finished is not None
+            finished, answer_text, thinking, steps, messages = outcome
             if not finished.usage.reported:  # say so, with our own count of what was sent
-                finished = Finished(finished.finish_reason, Usage.not_reported(turn.prompt_tokens), finished.model)
+                sent = turn.prompt_tokens + sum(s.tokens for s in steps)
+                finished = Finished(finished.finish_reason, Usage.not_reported(sent), finished.model)
             reported = finished.usage.prompt_tokens
-            if (reported and turn.prompt_tokens > 2_000 and reported < turn.prompt_tokens * _TRUNCATION_RATIO
-                    and attempt < _MAX_SHRINKS):
+            if (reported and not steps and turn.prompt_tokens > 2_000
+                    and reported < turn.prompt_tokens * _TRUNCATION_RATIO and attempt < _MAX_SHRINKS):
                 # Ollama-style silent truncation: the server read only part of the prompt
                 self.backend.limit_window(reported + self.answer_tokens())
                 budget = max(MIN_BUDGET, int(turn.context.tokens * reported / turn.prompt_tokens * 0.8))
@@ -271,16 +324,127 @@ class Chat:
                 yield Notice(message, "truncated")
                 turn = self.prepare(question, budget=budget)
                 continue
-            answer_text = "".join(text)
             citations = tuple(self.project.verify_citations(answer_text))
-            self._history = [*turn.messages, {"role": "assistant", "content": answer_text}]
+            self._history = [*messages, {"role": "assistant", "content": answer_text}]
             self._sent += [(i.path, i.start_line, i.end_line) for i in turn.context.items if i.detail == "full"]
             self._held = sorted({*self._held, *(i.path for i in turn.context.items if i.detail == "full")})
             self.usage_by_turn.append(finished.usage)
-            yield AnswerReady(Answer(question, answer_text, "".join(thinking), citations, finished.usage,
+            yield AnswerReady(Answer(question, answer_text, thinking, citations, finished.usage,
                                      turn.context, finished.model, finished.finish_reason, tuple(notices),
-                                     tuple(turn.messages), dict(turn.redactions)))
+                                     tuple(messages), dict(turn.redactions), tuple(steps)))
             return
+
+    def _rounds(self, turn: PreparedTurn, deadline: float, notices: list[str],
+                streamed: list[str]) -> Generator[ChatEvent, None, tuple[Finished, str, str, list[ToolStep],
+                                                                          list[dict[str, Any]]]]:
+        """Ask, run the tools the model calls, ask again (appending, so every request repeats the
+        previous one as its prefix), until it answers or a limit makes it answer from what it has."""
+        from .llm.backend import ToolsUnsupportedError
+
+        assert self.backend is not None
+        settings = self.project.settings
+        messages: list[dict[str, Any]] = list(turn.messages)
+        tools = self.tools.definitions() if self.tools is not None and not self._tools_refused else None
+        steps: list[ToolStep] = []
+        seen: dict[tuple[str, str], str] = {}
+        repeats: dict[tuple[str, str], int] = {}
+        spent = 0  # tokens of tool output added to the conversation
+        window_room = int(self._window() * 0.95) - self.answer_tokens() - turn.prompt_tokens
+        budget = max(0, min(settings.tool_output_tokens, window_room))
+        rounds = 0
+        closing = False  # the model is asked to answer now
+        thinking: list[str] = []
+        while True:
+            text: list[str] = []
+            reasoning: list[str] = []
+            finished: Finished | None = None
+            try:
+                for event in self.backend.stream(messages, max_tokens=self.answer_tokens(), deadline=deadline,
+                                                 tools=tools, tool_choice="none" if closing and tools else None):
+                    if isinstance(event, Content):
+                        text.append(event.text)
+                        streamed.append(event.text)
+                    elif isinstance(event, Reasoning):
+                        reasoning.append(event.text)
+                    elif isinstance(event, Finished):
+                        finished = event
+                        continue
+                    elif isinstance(event, Notice):
+                        notices.append(event.message)
+                    yield event
+            except ToolsUnsupportedError as exc:
+                self._tools_refused = True
+                tools = None
+                message = f"this server or model does not take tools ({exc}); answering from the context alone"
+                notices.append(message)
+                yield Notice(message, "warning")
+                continue
+            assert finished is not None
+            thinking += reasoning
+            if not finished.tool_calls or tools is None:
+                return finished, "".join(text), "".join(thinking), steps, messages
+            if rounds > settings.max_tool_rounds + 1:
+                from .errors import BackendError
+
+                raise BackendError(f"the model kept calling tools after being asked to answer ({rounds} rounds); "
+                                   "ask again, or with --no-tools")
+            # a tool round: what the model said alongside the calls is part of its exploration
+            if text:
+                yield Restart("the model is looking further")
+                streamed.clear()
+            assistant: dict[str, Any] = {
+                "role": "assistant", "content": "".join(text) or None,
+                "tool_calls": [{"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                               for c in finished.tool_calls]}
+            if reasoning:  # DeepSeek's thinking mode needs it back in every later request of the turn
+                assistant["reasoning_content"] = "".join(reasoning)
+            messages.append(assistant)
+            for call in finished.tool_calls:
+                key = (call.name, _canonical(call.arguments))
+                repeats[key] = repeats.get(key, 0) + 1
+                cached = False
+                error = False
+                if closing:
+                    content, error = ("not run: the exploration is over; answer now from what you have gathered",
+                                      True)
+                elif repeats[key] > _MAX_REPEATS:
+                    content, error = (f"refused: you made this exact {call.name} call {repeats[key] - 1} times "
+                                      "already; use its result above, change the arguments, or answer", True)
+                elif key in seen:
+                    content, cached = seen[key] + "\n(the same call as before: its earlier result)", True
+                else:
+                    result = self.tools.call(call.name, call.arguments)  # type: ignore[union-attr]
+                    content, error = result.text, result.error
+                    content = self._fit(content, max(0, budget - spent))
+                    seen[key] = content
+                tokens = self._counter.count(content)
+                spent += tokens if not cached else 0
+                messages.append({"role": "tool", "tool_call_id": call.id, "content": content})
+                step = ToolStep(call.name, call.arguments, tokens, error, cached, content)
+                steps.append(step)
+                self.last_steps.append(step)
+                yield step
+            rounds += 1
+            if closing:
+                tools = None  # it called tools again though asked to answer: ask without them
+            elif rounds >= settings.max_tool_rounds or spent >= budget or self.stop_exploring:
+                closing = True
+                why = ("stopped" if self.stop_exploring else f"{rounds} tool round(s)" if rounds >=
+                       settings.max_tool_rounds else f"{spent:,} tokens of tool output")
+                message = f"exploration ended ({why}); asking the model to answer from what it gathered"
+                notices.append(message)
+                yield Notice(message, "info")
+
+    def _fit(self, text: str, room: int) -> str:
+        """A tool result within ``room`` tokens, cut with a note the model can act on."""
+        room = min(room, _TOOL_RESULT_TOKENS)
+        if room <= 0:
+            return "not run: the tool-output budget of this answer is spent; answer from what you have"
+        tokens = self._counter.count(text)
+        if tokens <= room:
+            return text
+        keep = text[: max(0, int(len(text) * room / tokens) - 200)]
+        return keep + f"\n… (cut: about {tokens - room:,} more tokens; ask for less, e.g. a line range or fewer hits)"
 
     def ask(self, question: str) -> Answer:
         """The whole answer (blocking)."""

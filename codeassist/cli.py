@@ -100,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=int, default=None, metavar="TOKENS",
                    help="cap the context (default: what the model's window leaves after the answer)")
     p.add_argument("--dry-run", action="store_true", help="print exactly what would be sent, send nothing")
+    p.add_argument("--no-tools", dest="tools", action="store_false", default=None,
+                   help="answer from the context alone: the model may not search or read further")
     p.add_argument("--no-reasoning", dest="reasoning", action="store_false",
                    help="do not show the model's reasoning")
     p.add_argument("--json", action="store_true", help="print one JSON object when the answer is complete")
@@ -387,11 +389,11 @@ def _cmd_map(args: argparse.Namespace) -> int:
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
-    from .assistant import AnswerReady, Chat, Restart
+    from .assistant import AnswerReady, Chat, Restart, ToolStep
     from .errors import BackendError, BackendNotConfiguredError, IncompleteAnswerError
     from .llm.events import Content, Notice, Reasoning
 
-    project = _open(_repo(args), backend=args.backend, model=args.model, base_url=args.base_url)
+    project = _open(_repo(args), backend=args.backend, model=args.model, base_url=args.base_url, tools=args.tools)
     _catch_up(project)
     if args.dry_run:
         from .factory import make_chat_backend
@@ -434,7 +436,12 @@ def _cmd_ask(args: argparse.Namespace) -> int:
                 label = "warning: " if event.kind == "warning" else ""
                 print(f"\ncodeassist: {label}{event.message}", file=err)
             elif isinstance(event, Restart) and not args.json:
-                out.write("\n\n[answer discarded: asking again]\n\n")
+                out.write(f"\n\n[{event.reason}: the text above is discarded]\n\n")
+            elif isinstance(event, ToolStep) and not args.json:
+                if thinking:
+                    err.write("\033[0m\n" if err.isatty() else "\n")
+                    thinking = False
+                print(f"codeassist: → {event.describe()}", file=err, flush=True)
             elif isinstance(event, AnswerReady):
                 answer = event.answer
     except IncompleteAnswerError as exc:

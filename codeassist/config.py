@@ -134,6 +134,13 @@ class Settings:
     context_window: int = 0
     #: tokens reserved for the answer (and reasoning)
     answer_tokens: int = 8_192
+    #: let the model call tools (search, read, symbols, references, outline, map; history and
+    #: diff in git repositories) when the context is not enough
+    tools: bool = True
+    #: rounds of tool calls before the model is asked to answer from what it has
+    max_tool_rounds: int = 8
+    #: tokens of tool output one answer may add to the conversation (also capped by the window)
+    tool_output_tokens: int = 24_000
     #: seconds an answer may take in all, retries included
     request_timeout: float = 600.0
     #: retries of 429/503/connection errors (with backoff honouring Retry-After)

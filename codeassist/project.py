@@ -140,12 +140,14 @@ class Project:
                               held_files=held_files, snapshot=self._index_snapshot())
 
     def chat(self, *, budget: int | None = None, backend: ChatBackend | None = None) -> Chat:
-        """A multi-turn conversation about this project with the configured model backend;
-        ``chat.stream(question)`` yields events as the answer arrives, ``chat.ask`` blocks."""
+        """A multi-turn conversation with the configured model backend, which may call tools
+        (``tools`` setting); ``chat.stream(question)`` yields events, ``chat.ask`` blocks."""
         from .assistant import Chat
         from .factory import make_chat_backend
+        from .tools import ToolRunner, Workspace
 
-        return Chat(self, backend if backend is not None else make_chat_backend(self.settings), budget=budget)
+        tools = ToolRunner(Workspace([self])) if self.settings.tools else None
+        return Chat(self, backend or make_chat_backend(self.settings), budget=budget, tools=tools)
 
     def ask(self, question: str, *, budget: int | None = None) -> Answer:
         """Ask one question; the answer cites ``path:start-end`` (checked against the index)."""

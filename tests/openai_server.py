@@ -61,6 +61,9 @@ class Reply:
     seconds: float = 30.0
     prompt_tokens: int = 0
     delay: float = 0.0          # seconds between streamed pieces
+    #: a model asking for tools: [{"name": ..., "arguments": "<json text>", "id": ...}], streamed
+    #: with the arguments in small pieces, then finish_reason "tool_calls"
+    tool_calls: list[dict[str, str]] = field(default_factory=list)
 
 
 OVERFLOW_FORMS: dict[str, tuple[int, dict[str, Any]]] = {
@@ -105,6 +108,8 @@ class ServerState:
     usage_in_stream: bool = True
     #: llama.cpp's own server: its window at /props (0 = no such route)
     props_n_ctx: int = 0
+    #: a server or model without function calling: 400 when a request carries tools
+    refuse_tools: bool = False
     models: list[dict[str, Any]] = field(default_factory=lambda: [
         {"id": "test-model", "object": "model", "owned_by": "tests", "max_model_len": 32768}])
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -181,6 +186,12 @@ class _Handler(BaseHTTPRequestHandler):
             "".join(f"<|{m.get('role')}|>{m.get('content') or ''}" for m in payload.get("messages", [])))
         with state.lock:
             reply = state.replies.pop(0) if state.replies else state.default_reply
+        if reply.tool_calls and not payload.get("tools"):
+            # a model offered no tools cannot call one: it answers (with the default answer)
+            reply = Reply(content=reply.content or state.default_reply.content)
+        if state.refuse_tools and payload.get("tools"):
+            self._send(400, {"error": {"message": "tools are not supported by this model", "type": "invalid_request_error"}})
+            return
         over = state.context_limit and len(tokens) > state.context_limit
         streaming = bool(payload.get("stream"))
         if over and not state.silent_truncation:
@@ -192,7 +203,7 @@ class _Handler(BaseHTTPRequestHandler):
             status, body = OVERFLOW_FORMS[state.overflow_form]
             self._send(status, body)
             return
-        if reply.fault == "status":
+        if reply.fault == "status" and not reply.tool_calls:
             self._send(reply.status, reply.body or {"error": {"message": "scripted failure"}}, reply.headers)
             return
         if reply.fault == "error_body":
@@ -268,6 +279,18 @@ class _Handler(BaseHTTPRequestHandler):
             if reply.fault == "error_event":
                 self.wfile.write(b'data: {"error": {"message": "upstream provider error: overloaded", '
                                  b'"code": 502}}\n\n')
+                return
+            if reply.tool_calls:
+                for index, call in enumerate(reply.tool_calls):
+                    args = call.get("arguments", "{}")
+                    event({"tool_calls": [{"index": index, "id": call.get("id") or f"call_{index}_{len(state.prompts)}",
+                                           "type": "function", "function": {"name": call["name"], "arguments": ""}}]})
+                    for start in range(0, len(args), 7):  # arguments arrive in pieces
+                        event({"tool_calls": [{"index": index, "function": {"arguments": args[start:start + 7]}}]})
+                if reply.fault == "cut_in_tool_call":
+                    return  # the connection closes in the middle of a tool call
+                event({}, "tool_calls")
+                self.wfile.write(b"data: [DONE]\n\n")
                 return
             completion = len(_encoder().encode_ordinary(reply.content + reply.reasoning))
             usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion,

@@ -115,7 +115,7 @@ def test_a_mistyped_command_names_the_closest_one_and_opens_nothing(tmp_path: Pa
     assert proc.stdout == "" and not (tmp_path / "serach").exists()
     proc = run_cli("no-such-thing-at-all", cwd=tmp_path)
     assert proc.returncode == 2 and "neither a command nor a folder" in proc.stderr
-    assert "index, watch, search" in proc.stderr  # the commands are listed
+    assert "commands: index, watch, mcp, search" in proc.stderr  # the commands are listed
 
 
 def test_repo_is_accepted_as_positional_path_or_option_on_every_command(multi_repo: Path, tmp_path: Path):

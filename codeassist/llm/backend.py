@@ -27,10 +27,10 @@ from ..errors import (
     IncompleteAnswerError,
     RateLimitedError,
 )
-from .events import Content, Finished, Notice, Reasoning, StreamEvent, Usage
+from .events import Content, Finished, Notice, Reasoning, StreamEvent, ToolCall, Usage
 from .presets import BackendConfig
 
-__all__ = ["ChatBackend", "is_overflow_message", "window_in_message"]
+__all__ = ["ChatBackend", "ToolsUnsupportedError", "is_overflow_message", "window_in_message"]
 
 _RETRY_STATUSES = {429, 502, 503, 504, 529}
 _OVERFLOW_MARKERS = (
@@ -39,6 +39,10 @@ _OVERFLOW_MARKERS = (
     "reduce the length", "tokens exceeds", "exceeds the context",
 )
 _BACKOFF_CAP = 30.0
+
+
+class ToolsUnsupportedError(BackendError):
+    """The server (or its model) does not take tool definitions; ask without them."""
 
 
 def is_overflow_message(text: str) -> bool:
@@ -162,10 +166,19 @@ class ChatBackend:
         self._window = min(self._window or tokens, tokens)
 
     # ------------------------------------------------------------------ streaming
-    def stream(self, messages: Sequence[dict[str, str]], *, max_tokens: int | None = None,
-               deadline: float | None = None) -> Iterator[StreamEvent]:
-        """Events of one answer: Notice (retries), Reasoning, Content, then Finished."""
+    def stream(self, messages: Sequence[dict[str, Any]], *, max_tokens: int | None = None,
+               deadline: float | None = None, tools: Sequence[dict[str, Any]] | None = None,
+               tool_choice: str | None = None) -> Iterator[StreamEvent]:
+        """Events of one response: Notice (retries), Reasoning, Content, then Finished (whose
+        ``tool_calls`` hold the functions the model asked for, when ``tools`` were offered).
+        A server that refuses tools raises :class:`ToolsUnsupportedError`."""
         import openai
+
+        extra: dict[str, Any] = {}
+        if tools:
+            extra["tools"] = list(tools)
+            if tool_choice:
+                extra["tool_choice"] = tool_choice
 
         deadline = deadline or time.monotonic() + self.config.timeout
         attempt = 0
@@ -178,12 +191,14 @@ class ChatBackend:
                     model=self.model(), messages=list(messages), stream=True,
                     stream_options={"include_usage": True},
                     max_tokens=max_tokens or self.config.answer_tokens,
-                    timeout=max(1.0, remaining))
+                    timeout=max(1.0, remaining), **extra)
                 break
             except openai.APIStatusError as exc:
                 body = _error_text(exc)
                 if is_overflow_message(body) and exc.status_code in (400, 413, 422, 500):
                     raise _overflow(self.config.name, body) from None
+                if tools and exc.status_code in (400, 404, 422, 500, 501) and _tools_refused(body):
+                    raise ToolsUnsupportedError(f"{self.config.name} does not take tools: {body}") from None
                 if exc.status_code not in _RETRY_STATUSES:
                     raise BackendError(f"{self.config.name} answered HTTP {exc.status_code}: {body}"
                                        + _hint(exc.status_code)) from None
@@ -253,6 +268,7 @@ class ChatBackend:
         finish: str | None = None
         usage = Usage.not_reported()
         model = ""
+        calls: dict[int, dict[str, str]] = {}  # tool calls by index, their arguments in pieces
         try:
             while True:
                 try:
@@ -283,6 +299,13 @@ class ChatBackend:
                     if delta.content:
                         answer.append(delta.content)
                         yield Content(delta.content)
+                    for piece in getattr(delta, "tool_calls", None) or []:
+                        call = calls.setdefault(_call_index(piece, calls), {"id": "", "name": "", "arguments": ""})
+                        call["id"] = call["id"] or (piece.id or "")
+                        function = getattr(piece, "function", None)
+                        if function is not None:
+                            call["name"] = call["name"] or (function.name or "")
+                            call["arguments"] += function.arguments or ""
                     if choice.finish_reason:
                         finish = choice.finish_reason
         finally:
@@ -290,17 +313,45 @@ class ChatBackend:
                 response.close()
             except Exception:  # noqa: BLE001 - closing a broken stream
                 pass
+        tool_calls = tuple(ToolCall(c["id"] or f"call_{i}", c["name"], c["arguments"])
+                           for i, c in sorted(calls.items()) if c["name"])
+        if finish is None and tool_calls:
+            raise IncompleteAnswerError(f"{self.config.name} broke off while asking for a tool (no finish "
+                                        "reason)", "".join(answer))
         if finish is None:
             if not answer:
                 raise _EmptyStream()
             raise IncompleteAnswerError(
                 f"{self.config.name} ended the stream without finishing the answer (no finish "
                 "reason); the answer below is incomplete", "".join(answer))
-        yield Finished(finish, usage, model)
+        yield Finished(finish, usage, model, tool_calls)
 
     def _deadline_message(self) -> str:
         return (f"no complete answer from {self.config.name} within {self.config.timeout:.0f} s "
                 "(request_timeout); the server may be overloaded")
+
+
+def _call_index(piece: Any, calls: dict[int, dict[str, str]]) -> int:
+    """Which tool call a streamed piece belongs to: its index, else by id, else the last one."""
+    index = getattr(piece, "index", None)
+    if index is not None:
+        return int(index)
+    ident = getattr(piece, "id", None)
+    for known, call in calls.items():
+        if ident and call["id"] == ident:
+            return known
+    return len(calls) if ident or not calls else max(calls)
+
+
+_TOOLS_REFUSED = ("tool", "function call", "function_call", "functions are not supported")
+
+
+def _tools_refused(body: str) -> bool:
+    """A 4xx/5xx body that says the server or model does not take tools."""
+    low = body.lower()
+    return any(word in low for word in _TOOLS_REFUSED) and any(
+        neg in low for neg in ("not support", "unsupported", "does not", "doesn't", "not allowed", "not enabled",
+                               "unknown", "unrecognized", "invalid", "extra"))
 
 
 class _EmptyStream(Exception):

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 
 from .presets import Prices
 
-__all__ = ["Reasoning", "Content", "Notice", "Finished", "Usage", "StreamEvent"]
+__all__ = ["Reasoning", "Content", "Notice", "Finished", "Usage", "StreamEvent", "ToolCall"]
 
 
 @dataclass(frozen=True)
@@ -109,12 +109,23 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    """A function the model asked to call: ``arguments`` is the JSON text as the model wrote it
+    (it may be malformed)."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
 class Finished:
-    """The end of a complete answer."""
+    """The end of a complete response: an answer, or (``tool_calls``) a request to call tools."""
 
     finish_reason: str
     usage: Usage
     model: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 StreamEvent = Reasoning | Content | Notice | Finished

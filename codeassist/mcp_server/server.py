@@ -22,7 +22,8 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from .. import __version__
 from ..errors import CodeassistError
 from ..index.watcher import Watcher
-from ..tools import TOOLS, ToolResult, ToolSpec, Workspace
+from ..tools import GIT_SPECS, TOOLS, ToolResult, ToolSpec, Workspace
+from ..tools.history import is_git_repository
 from .security import HttpGuard, default_origins, is_loopback
 
 __all__ = ["build_server", "serve_stdio", "serve_http", "start_watchers"]
@@ -106,7 +107,8 @@ def _refresh_function(spec: ToolSpec, workspace: Workspace) -> Callable[..., Any
 def build_server(workspace: Workspace) -> MCPServer:
     """An MCP server offering every tool over ``workspace``."""
     server = MCPServer("codeassist", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING")
-    for spec in TOOLS:
+    git = any(is_git_repository(p.root) for p in workspace.projects.values())
+    for spec in (*TOOLS, *(GIT_SPECS if git else ())):
         fn = _refresh_function(spec, workspace) if spec.name == "refresh" else _tool_function(spec, workspace)
         server.add_tool(fn, name=spec.name, title=spec.title, description=spec.description, structured_output=True,
                         annotations=ToolAnnotations(title=spec.title, read_only_hint=spec.read_only,

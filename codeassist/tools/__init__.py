@@ -3,7 +3,8 @@ and refresh, defined once with descriptions written for a model, typed arguments
 structured results. The MCP server exposes them to other agents; our own chat can offer the
 same functions to its model."""
 
-from .definitions import TOOLS, ToolSpec
+from .definitions import GIT_SPECS, TOOLS, ToolSpec
+from .runner import ToolRunner
 from .workspace import ToolError, ToolResult, Workspace
 
-__all__ = ["TOOLS", "ToolSpec", "ToolError", "ToolResult", "Workspace"]
+__all__ = ["TOOLS", "GIT_SPECS", "ToolSpec", "ToolError", "ToolResult", "Workspace", "ToolRunner"]

@@ -10,16 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any, Callable, Literal
 
+from pydantic import Field
 from typing_extensions import TypedDict  # pydantic reads typing.TypedDict only from Python 3.12
 
-from pydantic import Field
-
 from ..errors import CodeassistError, IndexNotBuiltError
-from ..project import Project
 from .paths import readable_path
 from .workspace import ToolError, ToolResult, Workspace
 
-__all__ = ["TOOLS", "ToolSpec", "MAX_QUERY_CHARS", "MAX_READ_LINES"]
+__all__ = ["TOOLS", "GIT_SPECS", "ToolSpec", "MAX_QUERY_CHARS", "MAX_READ_LINES"]
 
 MAX_QUERY_CHARS = 10_000
 MAX_NAME_CHARS = 500
@@ -412,3 +410,21 @@ TOOLS: tuple[ToolSpec, ...] = (
              "reporting progress. Needed only when status says the index is behind and no watcher runs. Writes the "
              "index, never the repository.", refresh, RefreshOut, read_only=False),
 )
+
+
+def _git_specs() -> tuple[ToolSpec, ...]:
+    from .history import DiffOut, HistoryOut, diff, history
+
+    return (
+        ToolSpec("history", "Commits that touched code",
+                 "The commits that changed a file, or the lines of one symbol (function, class), newest first, "
+                 "each with hash, date, author, subject and message. Use it for 'why is this so?': the answer is "
+                 "often in a commit message. Git repositories only.", history, HistoryOut),
+        ToolSpec("diff", "What a commit changed",
+                 "The message and patch of one commit (from history), optionally only one file's changes; capped, "
+                 "credentials redacted, secret and ignored files withheld. Git repositories only.", diff, DiffOut),
+    )
+
+
+#: history and diff, offered where the repository is a git repository
+GIT_SPECS: tuple[ToolSpec, ...] = _git_specs()

@@ -11,10 +11,13 @@ from __future__ import annotations
 import difflib
 import os
 import posixpath
+from typing import TYPE_CHECKING
 
-from ..project import Project
 from ..walker import IgnoreRules
 from .workspace import ToolError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..project import Project
 
 __all__ = ["readable_path", "MAX_PATH_CHARS"]
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import CodeassistError
-from ..project import Project
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..project import Project
 
 __all__ = ["Workspace", "ToolResult", "ToolError"]
 
