@@ -73,6 +73,42 @@ async def test_ask_streams_the_answer_with_reasoning_and_usage(multi_repo, serve
 
 
 @pytest.mark.anyio
+async def test_tool_calls_show_as_expandable_steps_and_esc_makes_the_model_answer(multi_repo, server):
+    import json
+
+    from codeassist.tui.screens import ContextInspector
+
+    search = {"name": "search", "arguments": json.dumps({"query": "retry backoff", "k": 2})}
+    server.script(Reply(content="", tool_calls=[search]), Reply(content="", tool_calls=[search], delay=0.3),
+                  *[Reply(content="", tool_calls=[{"name": "outline", "arguments": json.dumps({"path": f"x{i}.py"})}],
+                          delay=0.3) for i in range(6)])
+    server.state.default_reply = Reply(content=ANSWER)
+    app = _app(multi_repo, server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _settle(pilot, app, "indexing")
+        app.query_one("#question", HistoryInput).focus()
+        await pilot.press(*"how are retries done?")
+        await pilot.press("enter")
+        end = time.monotonic() + 20
+        while not (app.query(TurnView) and app.query(TurnView).last().steps) and time.monotonic() < end:
+            await pilot.pause(0.05)
+        await pilot.press("escape")  # answer now, from what was gathered
+        await _settle(pilot, app, "asking")
+        turn = app.query(TurnView).last()
+        assert turn.steps and turn.steps[0].startswith('search({"query": "retry backoff"')
+        assert len(turn.steps) < 8  # the exploration stopped early
+        assert "RetryPolicy.run" in turn.answer_text
+        tools = turn.query_one(".tools")
+        assert tools.display and "explored:" in str(tools.title)
+        await pilot.press("f3")
+        await pilot.pause(0.2)
+        inspector = app.screen
+        assert isinstance(inspector, ContextInspector) and inspector.steps
+        bodies = server.state.chat_bodies()
+        assert any(b.get("tool_choice") == "none" for b in bodies)
+
+
+@pytest.mark.anyio
 async def test_selecting_a_citation_opens_the_code_at_those_lines(multi_repo, server):
     server.script(Reply(content=ANSWER))
     app = _app(multi_repo, server)

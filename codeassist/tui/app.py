@@ -45,6 +45,7 @@ class CodeassistApp(App[None]):
     BINDINGS = [
         Binding("ctrl+n", "new_conversation", "new chat", priority=True),
         Binding("f3", "inspect_context", "context"),
+        Binding("escape", "stop_exploring", "answer now", show=False),
         Binding("ctrl+g", "pin_selected", "pin"),  # not priority: the code viewer pins what it shows
         Binding("f2", "pick_model", "model"),
         Binding("ctrl+b", "toggle_sidebar", "files", priority=True),
@@ -330,7 +331,7 @@ class CodeassistApp(App[None]):
 
     @work(thread=True, exclusive=True, group="ask")
     def _ask(self, chat: Chat, question: str, turn: TurnView) -> None:
-        from ..assistant import AnswerReady, Restart
+        from ..assistant import AnswerReady, Restart, ToolStep
         from ..citations import link_citations
         from ..errors import CodeassistError, IncompleteAnswerError
         from ..llm.events import Content, Notice, Reasoning
@@ -364,8 +365,10 @@ class CodeassistApp(App[None]):
                         call(self.notify, event.message, severity="warning", timeout=6)
                 elif isinstance(event, Restart):
                     text.clear()
-                    thinking.clear()
                     refresh(force=True)
+                elif isinstance(event, ToolStep):
+                    call(turn.add_step, event.describe(), event.result)
+                    call(turn.show_usage, f"exploring: {event.name} (esc: answer now)")
                 elif isinstance(event, AnswerReady):
                     answer = event.answer
                     refresh(force=True)
@@ -401,7 +404,14 @@ class CodeassistApp(App[None]):
 
     def action_inspect_context(self) -> None:
         turn = self.chat.last_turn if self.chat is not None else None
-        self.push_screen(ContextInspector(turn, self.last_usage))
+        steps = list(self.chat.last_steps) if self.chat is not None else []
+        self.push_screen(ContextInspector(turn, self.last_usage, steps))
+
+    def action_stop_exploring(self) -> None:
+        """esc while the model explores: it answers from what its tools gathered so far."""
+        if self.asking and self.chat is not None:
+            self.chat.stop_exploring = True
+            self.notify("the model will answer from what it has gathered", timeout=4)
 
     def action_toggle_sidebar(self) -> None:
         sidebar = self.query_one(Sidebar)

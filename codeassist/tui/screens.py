@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..assistant import PreparedTurn
+    from ..assistant import PreparedTurn, ToolStep
     from ..llm.events import Usage
 
 __all__ = ["CodeViewer", "ContextInspector", "ModelPicker", "VIEW_MARGIN"]
@@ -65,9 +65,10 @@ class ContextInspector(Screen[None]):
     ContextInspector DataTable { height: 1fr; }
     """
 
-    def __init__(self, turn: PreparedTurn | None, usage: Usage | None) -> None:
+    def __init__(self, turn: PreparedTurn | None, usage: Usage | None, steps: list[ToolStep] | None = None) -> None:
         super().__init__()
         self.turn, self.usage = turn, usage
+        self.steps = steps or []
 
     def compose(self) -> ComposeResult:
         if self.turn is None:
@@ -85,6 +86,10 @@ class ContextInspector(Screen[None]):
             table.add_columns("detail", "path", "lines", "tokens")
             for item in ctx.items:
                 table.add_row(item.detail, item.path, f"{item.start_line}-{item.end_line}", f"{item.tokens:,}")
+            for step in self.steps:  # what the model's own tool calls added
+                args = step.arguments if len(step.arguments) <= 60 else step.arguments[:57] + "..."
+                table.add_row(f"tool {step.name}" + (" (cached)" if step.cached else ""), args,
+                              "error" if step.error else "", f"{step.tokens:,}")
             yield table
         yield Footer()
 

@@ -23,6 +23,9 @@ class TurnView(Vertical):
     TurnView .notice { color: $warning; }
     TurnView Collapsible { display: none; }
     TurnView Collapsible.-has-reasoning { display: block; }
+    TurnView Collapsible.tools.-has-steps { display: block; }
+    TurnView .tools Collapsible { display: block; }
+    TurnView .step-result { color: $text-muted; }
     """
 
     def __init__(self, question: str) -> None:
@@ -31,19 +34,32 @@ class TurnView(Vertical):
         self.answer_text = ""
         self.reasoning_text = ""
         self.notices: list[str] = []
+        self.steps: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield Static(f"❯ {self.question}", classes="question", markup=False)
-        with Collapsible(title="reasoning", collapsed=True):
+        with Collapsible(title="reasoning", collapsed=True, classes="thinking"):
             yield Static("", classes="reasoning", markup=False)
+        with Collapsible(title="explored", collapsed=True, classes="tools"):
+            yield Vertical(classes="steps")
         yield Markdown("", open_links=False, classes="answer")
         yield Static("", classes="notice", markup=False)
         yield Static("…", classes="usage", markup=False)
 
     def show_reasoning(self, text: str) -> None:
         self.reasoning_text = text
-        self.query_one(Collapsible).add_class("-has-reasoning")
+        self.query_one(".thinking", Collapsible).add_class("-has-reasoning")
         self.query_one(".reasoning", Static).update(text)
+
+    def add_step(self, title: str, result: str) -> None:
+        """A tool call the model made: one line, expandable to its result."""
+        self.steps.append(title)
+        tools = self.query_one(".tools", Collapsible)
+        tools.add_class("-has-steps")
+        tools.title = f"explored: {len(self.steps)} tool call(s)"
+        step = Collapsible(Static(result[:4000] + ("\n…" if len(result) > 4000 else ""), classes="step-result",
+                                  markup=False), title=title, collapsed=True)
+        self.query_one(".steps", Vertical).mount(step)
 
     def show_answer(self, markdown: str) -> None:
         self.answer_text = markdown
