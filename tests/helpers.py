@@ -14,3 +14,23 @@ def dump_index(folder: Path) -> dict[str, object]:
     assert dump.pop("problems") == [], dump
     assert dump.pop("orphans") == 0
     return dump
+
+
+def git_runner(root: Path):
+    """``run(*args)``: git in ``root`` with a fixed identity (skips the test without git)."""
+    import os
+    import shutil
+    import subprocess
+
+    import pytest
+
+    git = shutil.which("git")
+    if git is None:
+        pytest.skip("git is not installed")
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t"}
+
+    def run(*args: str) -> str:
+        return subprocess.run([git, *args], cwd=root, env=env, check=True, capture_output=True, text=True).stdout
+
+    return run

@@ -5,9 +5,6 @@ with the real openai client)."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 
 import pytest
 
@@ -18,6 +15,7 @@ from codeassist.errors import IncompleteAnswerError
 from codeassist.llm.events import Notice
 
 from .conftest import run_cli
+from .helpers import git_runner
 from .openai_server import Reply
 
 
@@ -160,13 +158,8 @@ def test_no_tools_setting_and_cli_json_lists_the_calls(multi_repo, server):
 
 
 def test_history_and_diff_in_a_git_repository_with_secrets_withheld(make_repo, server):
-    git = shutil.which("git")
-    if git is None:
-        pytest.skip("git is not installed")
     root = make_repo({"app/retry.py": "def backoff(n):\n    return 2 ** n\n"})
-    env = {**os.environ, "GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@a", "GIT_COMMITTER_NAME": "a",
-           "GIT_COMMITTER_EMAIL": "a@a"}
-    run = lambda *a: subprocess.run([git, *a], cwd=root, env=env, check=True, capture_output=True)  # noqa: E731
+    run = git_runner(root)
     run("init", "-q", "-b", "main")
     run("add", "-A")
     run("commit", "-qm", "Add backoff")
@@ -174,7 +167,7 @@ def test_history_and_diff_in_a_git_repository_with_secrets_withheld(make_repo, s
     (root / ".env").write_text("TOKEN=sk-live-abcdef0123456789\n")
     run("add", "-A", "-f")
     run("commit", "-qm", "Cap the backoff at 30 s\n\nA storm of retries took the payment provider down.")
-    sha = subprocess.run([git, "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
+    sha = run("rev-parse", "--short", "HEAD").strip()
     server.script(Reply(content="", tool_calls=[_call("history", target="backoff")]),
                   Reply(content="", tool_calls=[_call("diff", commit=sha)]),
                   Reply(content="Because of a retry storm."))

@@ -3,7 +3,6 @@ over Streamable HTTP, every tool, hostile inputs, auth and Origin, concurrency, 
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -21,7 +20,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 import codeassist
 
-from .conftest import MULTI_LANGUAGE_FILES, write_files
+from .conftest import MULTI_LANGUAGE_FILES
 
 pytestmark = pytest.mark.anyio
 

@@ -20,7 +20,7 @@ import codeassist
 from codeassist.index.watcher import Watcher, WatchError, WatchUpdate, watcher_info
 
 from .conftest import generated_python_files, run_cli, write_files
-from .helpers import dump_index
+from .helpers import dump_index, git_runner
 
 
 class Running:
@@ -119,13 +119,8 @@ def test_a_burst_of_2000_writes_is_a_few_updates_not_2000(make_repo, tmp_path):
 
 
 def test_a_branch_switch_in_a_real_git_repository_leaves_a_clean_index(make_repo, tmp_path):
-    git = shutil.which("git")
-    if git is None:
-        pytest.skip("git is not installed")
     root = make_repo(generated_python_files(300, functions=3))
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@t"}
-    run = lambda *args: subprocess.run([git, *args], cwd=root, env=env, check=True, capture_output=True)  # noqa: E731
+    run = git_runner(root)
     run("init", "-q", "-b", "main")
     run("add", "-A")
     run("commit", "-qm", "base")

@@ -14,6 +14,7 @@ from pydantic import Field
 from typing_extensions import TypedDict  # pydantic reads typing.TypedDict only from Python 3.12
 
 from ..errors import CodeassistError, IndexNotBuiltError
+from ..results import ContextItem, ReferenceInfo, SymbolInfo
 from .paths import readable_path
 from .workspace import ToolError, ToolResult, Workspace
 
@@ -100,22 +101,10 @@ def search(workspace: Workspace, query: Annotated[str, Field(description="a ques
 
 
 # ---------------------------------------------------------------------- symbols
-class SymbolOut(TypedDict):
-    path: str
-    name: str
-    qualname: str
-    kind: str
-    start_line: int
-    end_line: int
-    signature: str
-    doc: str
-    parent: str | None
-
-
 class SymbolsOut(TypedDict):
     repo: str
     name: str
-    symbols: list[SymbolOut]
+    symbols: list[SymbolInfo]
     more_available: bool
 
 
@@ -129,7 +118,7 @@ def symbols(workspace: Workspace, name: Annotated[str, Field(description="a name
     _check_text("name", name, MAX_NAME_CHARS)
     found = _indexed(lambda: project.symbols(name, limit=_SYMBOL_LIMIT + 1))
     more = len(found) > _SYMBOL_LIMIT
-    out: list[SymbolOut] = [s.to_dict() for s in found[:_SYMBOL_LIMIT]]  # type: ignore[misc]
+    out: list[dict[str, Any]] = [s.to_dict() for s in found[:_SYMBOL_LIMIT]]
     lines = [f"{len(out)} definition(s) of {name!r} in {repo_name}:" if out else
              f"no definition of {name!r} in {repo_name}; try search for the concept"]
     for s in out:
@@ -142,21 +131,12 @@ def symbols(workspace: Workspace, name: Annotated[str, Field(description="a name
 
 
 # ---------------------------------------------------------------------- references
-class ReferenceOut(TypedDict):
-    path: str
-    line: int
-    name: str
-    kind: str
-    symbol: str | None
-    text: str
-
-
 class ReferencesOut(TypedDict):
     repo: str
     name: str
     total: int
     offset: int
-    references: list[ReferenceOut]
+    references: list[ReferenceInfo]
     next_offset: int | None
 
 
@@ -177,7 +157,7 @@ def references(workspace: Workspace, name: Annotated[str, Field(description="the
         found = [r for r in found if r.kind == kind]
     page = found[offset: offset + _REFERENCES_LIMIT]
     next_offset = offset + len(page) if offset + len(page) < len(found) else None
-    out: list[ReferenceOut] = [r.to_dict() for r in page]  # type: ignore[misc]
+    out: list[dict[str, Any]] = [r.to_dict() for r in page]
     what = f"{kind} " if kind else ""
     lines = [f"{len(found)} {what}use(s) of {name!r} in {repo_name}"
              + (f" (showing {offset + 1}-{offset + len(page)})" if found else "; try search or symbols") + ":"]
@@ -236,7 +216,7 @@ def read(workspace: Workspace, path: Annotated[str, Field(description="a file pa
 class OutlineOut(TypedDict):
     repo: str
     path: str
-    symbols: list[SymbolOut]
+    symbols: list[SymbolInfo]
 
 
 def outline(workspace: Workspace, path: Annotated[str, Field(description="a file path relative to the "
@@ -250,26 +230,18 @@ def outline(workspace: Workspace, path: Annotated[str, Field(description="a file
         level = depth.get(s.parent, -1) + 1 if s.parent else 0
         depth[s.qualname] = level
         lines.append(f"{'    ' * level}{s.start_line}-{s.end_line}  {s.kind} {s.signature.strip() or s.name}")
-    return ToolResult({"repo": repo_name, "path": real, "symbols": [s.to_dict() for s in found]},  # type: ignore[misc]
+    return ToolResult({"repo": repo_name, "path": real, "symbols": [s.to_dict() for s in found]},
                       "\n".join(lines))
 
 
 # ---------------------------------------------------------------------- map and context
-class ContextItemOut(TypedDict):
-    path: str
-    start_line: int
-    end_line: int
-    detail: str
-    tokens: int
-
-
 class ContextOut(TypedDict):
     repo: str
     query: str
     budget: int
     tokens: int
     mode: str
-    items: list[ContextItemOut]
+    items: list[ContextItem]
     text: str
 
 
