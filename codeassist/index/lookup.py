@@ -107,10 +107,19 @@ def index_status(root: Path, index_dir: Path, settings: Settings, *, check_pendi
             embed_units = total_units(index, settings)
     from .watcher import watcher_info
 
-    size = sum(p.stat().st_size for p in index_dir.glob(DB_NAME + "*") if p.is_file())
+    size = sum(_size(p) for p in index_dir.glob(DB_NAME + "*"))
     return IndexStatus(
         root=str(root), index_dir=str(index_dir), indexed=True, files=counts.files,
         languages=counts.languages, symbols=counts.symbols, references=counts.references,
         chunks=counts.chunks, skipped=counts.skipped, last_indexed=last, index_bytes=size,
         pending_changes=pending, embed_units=embed_units, embedded=counts.embedded,
         watcher=watcher_info(index_dir))
+
+
+def _size(path: Path) -> int:
+    """A file's size; 0 when it vanished (SQLite deletes its -wal file when the last connection
+    closes, which another process may do at any moment)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

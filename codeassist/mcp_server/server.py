@@ -52,6 +52,9 @@ def _tool_function(spec: ToolSpec, workspace: Workspace) -> Callable[..., CallTo
             return _to_result(spec.run(workspace, **arguments))
         except CodeassistError as exc:  # ToolError and every other error of ours: the model reads it
             raise McpToolError(str(exc)) from None
+        except Exception as exc:  # a defect of ours: say what, log it, keep serving
+            log.exception("tool %s failed", spec.name)
+            raise McpToolError(f"internal error in {spec.name}: {type(exc).__name__}: {exc}") from None
 
     call.__name__ = spec.name
     call.__doc__ = spec.description
