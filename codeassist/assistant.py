@@ -189,7 +189,18 @@ class Chat:
         tokens = self._count(message.get("content") or "") + 4
         if message.get("tool_calls"):
             tokens += self._count(json.dumps(message["tool_calls"]))
+        if message.get("reasoning_content"):
+            tokens += self._count(message["reasoning_content"])
         return tokens
+
+    def _tools_tokens(self, tools: list[dict[str, Any]]) -> int:
+        """What the tool definitions cost in every request (they are part of the prompt)."""
+        return self._count(json.dumps(tools))
+
+    def _tool_overhead(self) -> int:
+        if self.tools is None or self._tools_refused:
+            return 0
+        return self._tools_tokens(self.tools.definitions())
 
     def reset(self) -> None:
         """Start a new conversation (the next question gets a fresh full context)."""
@@ -225,7 +236,8 @@ class Chat:
         history = self._history
         if not history:
             history = [{"role": "system", "content": render_prompt("system.md", settings)}]
-        spent = sum(self._message_tokens(m) for m in history) + count(question) + _TEMPLATE_OVERHEAD
+        spent = (sum(self._message_tokens(m) for m in history) + count(question) + _TEMPLATE_OVERHEAD
+                 + self._tool_overhead())
         window = self._window()
         available = int(window * 0.95) - self.answer_tokens() - spent
         follow_up = len(history) > 1
@@ -307,9 +319,6 @@ class Chat:
                 yield Notice(message, "shrink")
                 continue
             finished, answer_text, thinking, steps, messages = outcome
-            if not finished.usage.reported:  # say so, with our own count of what was sent
-                sent = turn.prompt_tokens + sum(s.tokens for s in steps)
-                finished = Finished(finished.finish_reason, Usage.not_reported(sent), finished.model)
             reported = finished.usage.prompt_tokens
             if (reported and not steps and turn.prompt_tokens > 2_000
                     and reported < turn.prompt_tokens * _TRUNCATION_RATIO and attempt < _MAX_SHRINKS):
@@ -349,11 +358,14 @@ class Chat:
         seen: dict[tuple[str, str], str] = {}
         repeats: dict[tuple[str, str], int] = {}
         spent = 0  # tokens of tool output added to the conversation
-        window_room = int(self._window() * 0.95) - self.answer_tokens() - turn.prompt_tokens
+        window_room = (int(self._window() * 0.95) - self.answer_tokens() - turn.prompt_tokens
+                       - (self._tools_tokens(tools) if tools else 0))
         budget = max(0, min(settings.tool_output_tokens, window_room))
         rounds = 0
         closing = False  # the model is asked to answer now
         thinking: list[str] = []
+        usage: Usage | None = None  # every round is a request of its own: its usage counts
+        sent = 0  # our count of what the rounds sent, for servers that report no usage
         while True:
             text: list[str] = []
             reasoning: list[str] = []
@@ -381,8 +393,12 @@ class Chat:
                 continue
             assert finished is not None
             thinking += reasoning
+            sent += sum(self._message_tokens(m) for m in messages) + (self._tools_tokens(tools) if tools else 0)
+            usage = finished.usage if usage is None else usage + finished.usage
             if not finished.tool_calls or tools is None:
-                return finished, "".join(text), "".join(thinking), steps, messages
+                total = usage if usage.reported else Usage.not_reported(sent)
+                return (Finished(finished.finish_reason, total, finished.model, finished.tool_calls),
+                        "".join(text), "".join(thinking), steps, messages)
             if rounds > settings.max_tool_rounds + 1:
                 from .errors import BackendError
 
@@ -415,6 +431,11 @@ class Chat:
                 else:
                     result = self.tools.call(call.name, call.arguments)  # type: ignore[union-attr]
                     content, error = result.text, result.error
+                    if self._redacting():  # tool output leaves the machine like the context does
+                        cleaned = redact(content)
+                        content = cleaned.text
+                        for kind, n in cleaned.found.items():
+                            turn.redactions[kind] = turn.redactions.get(kind, 0) + n
                     content = self._fit(content, max(0, budget - spent))
                     seen[key] = content
                 tokens = self._counter.count(content)

@@ -249,6 +249,7 @@ def _cmd_watch(args: argparse.Namespace) -> int:
 
 def _cmd_mcp(args: argparse.Namespace) -> int:
     import secrets
+    import signal
     import threading
 
     from .mcp_server import is_loopback, serve_http, serve_stdio
@@ -259,15 +260,20 @@ def _cmd_mcp(args: argparse.Namespace) -> int:
     workspace = Workspace([_open(path) for path in dict.fromkeys(paths)])
     say = lambda message: print(f"codeassist: {message}", file=sys.stderr, flush=True)  # noqa: E731
     stop = threading.Event()
-    if args.watch:
-        start_watchers(workspace, stop, say)
+    watchers = start_watchers(workspace, stop, say) if args.watch else []
+
+    def terminate(*_: object) -> None:
+        stop.set()
+        raise SystemExit(0)  # unwinds the server, so the watchers stop and clear their heartbeats
+
+    signal.signal(signal.SIGTERM, terminate)
     try:
         if args.http is None:
             serve_stdio(workspace)
             return 0
         host, _, port_text = args.http.rpartition(":")
         host = host or "127.0.0.1"
-        if not port_text.isdigit():
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
             raise UsageError(f"--http takes [HOST:]PORT, not {args.http!r}")
         token = None
         if args.token_env:
@@ -283,6 +289,8 @@ def _cmd_mcp(args: argparse.Namespace) -> int:
         return 0
     finally:
         stop.set()
+        for thread in watchers:
+            thread.join(timeout=5)
 
 
 def _cmd_index(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ short SQLite connection, so a Project can be shared between threads.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
@@ -44,6 +45,7 @@ class Project:
         self.index_dir = index_dir(settings.home, root)
         self._dense: DenseSearcher | None = None  # the query model and vectors, on first use
         self._snapshot: IndexSnapshot | None = None  # graph and symbols between calls
+        self._snapshot_lock = threading.Lock()  # one assembly at a time fills the shared snapshot
 
     def __repr__(self) -> str:
         return f"Project({str(self.root)!r})"
@@ -72,8 +74,7 @@ class Project:
         return self._read(check_freshness, self.root)
 
     def catch_up(self) -> CatchUp:
-        """Update a stale index first when the change is small, else say how far behind it is
-        (what ``search``, ``context`` and ``ask`` do on the command line)."""
+        """Update a stale index first when the change is small, else say how far behind it is."""
         from .index.catchup import catch_up
 
         return catch_up(self.root, self.index_dir, self.settings)
@@ -117,7 +118,7 @@ class Project:
         from .search import CONTEXT_RRF_K, CONTEXT_SOURCES, ranked_chunks
 
         budget = self.settings.context_budget if budget is None else budget
-        with self.reader() as index:
+        with self.reader() as index, self._snapshot_lock:
             ranked = []
             if query and query.strip():
                 ranked = ranked_chunks(index, query, 60, CONTEXT_SOURCES, self._dense_searcher().function(index),
@@ -133,7 +134,7 @@ class Project:
         from .context import render_map
         from .search import CONTEXT_RRF_K, CONTEXT_SOURCES, ranked_chunks
 
-        with self.reader() as index:
+        with self.reader() as index, self._snapshot_lock:
             ranked = ranked_chunks(index, query, 20, CONTEXT_SOURCES, None,
                                    rrf_k=CONTEXT_RRF_K) if query.strip() else []
             return render_map(index, self.root, self.index_dir, budget, query=query, ranked=ranked,
@@ -176,8 +177,7 @@ class Project:
         return self._read(lookup.definitions_containing, text, limit=limit)
 
     def symbols(self, name: str, *, limit: int = 100) -> list[SymbolInfo]:
-        """Definitions named ``name`` (a plain, qualified or ``Class::method`` name; case and
-        underscores ignored), exact-case matches first."""
+        """Definitions named ``name`` (plain, dotted or ``Class::method``; case and ``_`` ignored)."""
         return self._read(lookup.definitions, name, limit=limit)
 
     def references(self, symbol: str, *, limit: int = 500) -> list[ReferenceInfo]:
@@ -186,10 +186,8 @@ class Project:
 
 
 def open_project(path: str | os.PathLike[str] = ".", **settings: Any) -> Project:
-    """Open the repository at ``path`` (the index is not built: call ``.index()``).
-
-    Keyword arguments override settings (see :class:`codeassist.config.Settings`).
-    """
+    """Open the repository at ``path`` (not indexed: call ``.index()``); keyword arguments
+    override settings (see :class:`codeassist.config.Settings`)."""
     root = Path(path).expanduser()
     if not root.exists():
         raise RepositoryError(f"{root} does not exist; pass the path of a repository folder")

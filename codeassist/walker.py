@@ -200,6 +200,8 @@ def walk(root: Path, settings: Settings) -> WalkResult:
     root_prefix = root_real.rstrip(os.sep) + os.sep
     while stack:
         dir_abs, dir_real, dir_rel, layers, ancestors = stack.pop()
+        # the folder's mtime before listing it: an entry made during the listing shows as a change
+        _add_landmark(result, dir_rel.rstrip("/"), dir_abs)
         try:
             with os.scandir(dir_abs) as it:
                 entries = sorted(it, key=lambda e: e.name)
@@ -214,7 +216,6 @@ def walk(root: Path, settings: Settings) -> WalkResult:
             continue
 
         names = {e.name for e in entries}
-        _add_landmark(result, dir_rel.rstrip("/"), dir_abs)
         new_layers = layers
         for ignore_name in (".gitignore", ".codeassistignore"):
             if ignore_name in names:

@@ -290,6 +290,14 @@ class _Handler(BaseHTTPRequestHandler):
                 if reply.fault == "cut_in_tool_call":
                     return  # the connection closes in the middle of a tool call
                 event({}, "tool_calls")
+                if state.usage_in_stream:
+                    completion = len(_encoder().encode_ordinary(json.dumps(reply.tool_calls)))
+                    usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion,
+                             "total_tokens": prompt_tokens + completion,
+                             "prompt_cache_hit_tokens": hit, "prompt_cache_miss_tokens": prompt_tokens - hit}
+                    with state.lock:
+                        state.usages.append(usage)
+                    event(None, usage=usage)
                 self.wfile.write(b"data: [DONE]\n\n")
                 return
             completion = len(_encoder().encode_ordinary(reply.content + reply.reasoning))

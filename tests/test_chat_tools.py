@@ -58,6 +58,19 @@ def test_a_tool_call_then_an_answer_citing_what_it_read(multi_repo, server):
     _assert_prefix_property(bodies)
 
 
+def test_every_round_counts_in_the_usage_and_tool_output_is_redacted_like_the_context(make_repo, server):
+    root = make_repo({"app.py": 'AWS_KEY = "AKIAIOSFODNN7EXAMPLE"\n\ndef connect():\n    return AWS_KEY\n'})
+    server.script(Reply(content="", tool_calls=[_call("read", path="app.py")]),
+                  Reply(content="", tool_calls=[_call("search", query="connect")]), Reply(content="Done."))
+    answer = _events(_project(root, server, redact_loopback=True), "how do we connect?")[-1].answer
+    usages = server.state.usages
+    assert len(usages) == 3 and answer.usage.prompt_tokens == sum(u["prompt_tokens"] for u in usages)
+    assert answer.usage.completion_tokens == sum(u["completion_tokens"] for u in usages)
+    sent = json.dumps(server.state.chat_bodies())
+    assert "AKIAIOSFODNN7EXAMPLE" not in sent and "[REDACTED" in sent
+    assert answer.redactions
+
+
 def test_parallel_calls_split_arguments_and_reasoning_sent_back(multi_repo, server):
     server.script(Reply(content="", reasoning="I should look at the retry code and its callers.",
                         tool_calls=[_call("symbols", name="RetryPolicy"), _call("references", name="RetryPolicy")]),
@@ -165,6 +178,9 @@ def test_history_and_diff_in_a_git_repository_with_secrets_withheld(make_repo, s
     run("commit", "-qm", "Add backoff")
     (root / "app/retry.py").write_text("def backoff(n):\n    return min(30, 2 ** n)\n")
     (root / ".env").write_text("TOKEN=sk-live-abcdef0123456789\n")
+    (root / "*env").write_text("a file whose name is a pathspec glob\n")  # must not widen to .env
+    (root / "cfg").mkdir()
+    (root / "cfg" / ".env").write_text("TOKEN=sk-live-nested000000000\n")
     run("add", "-A", "-f")
     run("commit", "-qm", "Cap the backoff at 30 s\n\nA storm of retries took the payment provider down.")
     sha = run("rev-parse", "--short", "HEAD").strip()
@@ -176,7 +192,7 @@ def test_history_and_diff_in_a_git_repository_with_secrets_withheld(make_repo, s
     assert [s.name for s in steps] == ["history", "diff"] and not any(s.error for s in steps)
     assert "Cap the backoff at 30 s" in steps[0].result and "A storm of retries" in steps[0].result
     assert "min(30, 2 ** n)" in steps[1].result and "sk-live" not in steps[1].result
-    assert "1 secret or ignored file(s) not shown" in steps[1].result
+    assert "2 secret or ignored file(s) not shown" in steps[1].result and "pathspec glob" in steps[1].result
     hostile = codeassist.tools.ToolRunner(codeassist.tools.Workspace([codeassist.open(root)]))
     assert hostile.call("diff", json.dumps({"commit": "--output=/tmp/x"})).error
     assert hostile.call("diff", json.dumps({"commit": sha, "path": ".env"})).error

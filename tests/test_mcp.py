@@ -273,7 +273,9 @@ async def test_http_bearer_token_missing_wrong_right(served):
         async with httpx2.AsyncClient(timeout=30) as raw:
             missing = await raw.post(server.url, json=init, headers=headers)
             wrong = await raw.post(server.url, json=init, headers={**headers, "Authorization": "Bearer nope"})
-            assert missing.status_code == wrong.status_code == 401
+            odd = await raw.post(server.url, json=init, headers={**headers, "Authorization": "Bearer t\xe9st".encode(
+                "latin-1")})
+            assert missing.status_code == wrong.status_code == odd.status_code == 401
             assert "sk-live" not in missing.text and missing.headers["www-authenticate"].startswith("Bearer")
         http, client = _http_client(server.url, {"Authorization": "Bearer s3cret-token"})
         async with http, client:
@@ -343,6 +345,16 @@ async def test_eight_concurrent_clients_and_a_client_killed_mid_call(served):
         assert server.rss_mb() < after_first * 1.25
     finally:
         server.stop()
+
+
+def test_a_busy_port_is_one_clear_error(served):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        proc = subprocess.run([sys.executable, "-m", "codeassist", "mcp", str(served), "--no-watch", "--http",
+                               f"127.0.0.1:{port}"], env=_env(), capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0 and "cannot listen on 127.0.0.1:" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_the_server_never_writes_to_the_repository(served):

@@ -290,6 +290,28 @@ def test_freshness_check_notices_edits_additions_removals_and_ignore_rules(make_
     assert project.freshness().up_to_date and project.files() == [".gitignore", "a.py"]
 
 
+def test_a_heartbeat_not_refreshed_is_not_believed(make_repo):
+    root = make_repo({"a.py": "def a():\n    pass\n"})
+    project = codeassist.open(root)
+    project.index()
+    beat = project.index_dir / "watcher.json"
+    beat.write_text(json.dumps({"pid": os.getpid(), "since": time.time() - 3600, "last_seen": time.time() - 3600}))
+    assert watcher_info(project.index_dir) is None  # the pid lives (it is this test's), but it stopped beating
+    beat.write_text(json.dumps({"pid": os.getpid(), "since": time.time(), "last_seen": time.time()}))
+    assert watcher_info(project.index_dir)["pid"] == os.getpid()
+
+
+def test_many_new_files_are_reported_not_indexed_by_a_short_lived_command(make_repo):
+    root = make_repo(generated_python_files(10, functions=2))
+    assert run_cli("index", str(root), "-q").returncode == 0
+    write_files(root, {f"newpkg/m{i}.py": f"def new_{i}():\n    pass\n" for i in range(30)})
+    proc = run_cli("search", "new_1", str(root), "--json", env={"CODEASSIST_AUTO_UPDATE_FILES": "20"})
+    data = json.loads(proc.stdout)
+    assert data["freshness"]["updated_files"] == 0 and "behind" in proc.stderr
+    proc = run_cli("search", "new_1", str(root), "--json", env={"CODEASSIST_AUTO_UPDATE_FILES": "40"})
+    assert json.loads(proc.stdout)["freshness"]["updated_files"] == 30
+
+
 def test_search_updates_a_small_change_first_and_says_so(make_repo):
     root = make_repo(generated_python_files(20, functions=2))
     assert run_cli("index", str(root), "-q").returncode == 0

@@ -53,7 +53,13 @@ def catch_up(root: Path, index_dir: Path, settings: Settings) -> CatchUp:
                 if check_freshness(index, root).up_to_date:
                     return CatchUp(before, note=f"waited for the watcher to index {what}")
         return CatchUp(before, note=f"the index is behind ({what}); the watcher is updating it")
-    if not settings.auto_update or before.changed_files > settings.auto_update_files:
+    pending = before.changed_files
+    if before.changed_folders and settings.auto_update:  # how many files that is: only a walk says
+        from .lookup import pending_changes
+
+        with open_reader(index_dir) as index:
+            pending = pending_changes(index, root, settings)
+    if not settings.auto_update or pending > settings.auto_update_files:
         return CatchUp(before, note=f"the index is behind the files ({what}); run `codeassist index` "
                                     "or keep `codeassist watch` running")
     try:

@@ -190,6 +190,8 @@ class IndexReader:
 
     def close(self) -> None:
         if self._owns_connection:
+            if self._conn.in_transaction:
+                self._conn.execute("COMMIT")  # ends the read snapshot
             self._conn.close()
 
     def __enter__(self) -> IndexReader:

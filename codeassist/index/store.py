@@ -106,7 +106,9 @@ def last_component(name: str) -> str:
 def open_reader(folder: Path) -> IndexReader:
     """A reader of the index in ``folder`` with a connection of its own; close it (or use it as
     a context manager). Raises IndexNotBuiltError when there is no index."""
-    return IndexReader(Store.open(folder).conn, owns_connection=True)
+    conn = Store.open(folder).conn
+    conn.execute("BEGIN")  # one snapshot for the reader's life: a writer committing meanwhile is not seen halfway
+    return IndexReader(conn, owns_connection=True)
 
 
 class Store:

@@ -215,6 +215,7 @@ class Watcher:
                 # events can be lost without a word (a full kernel queue, folders made after the
                 # watch limit was reached): a cheap freshness check catches what they missed
                 next_check = time.monotonic() + SAFETY_CHECK_S
+                self._beat(None)  # still alive
                 if self._stale():
                     self._on_notice("changes were missed by the file-system events; updating")
                     self._update(0)
@@ -270,6 +271,7 @@ class Watcher:
             data = {}
         if data.get("pid") != os.getpid():
             data = {"pid": os.getpid(), "root": str(self.root), "since": time.time(), "updates": 0}
+        data["last_seen"] = time.time()  # refreshed at least every SAFETY_CHECK_S while alive
         if polling is not None:
             data["polling"] = polling
         if update is not None:
@@ -307,6 +309,8 @@ def watcher_info(index_dir: Path) -> dict[str, object] | None:
         pid = int(data["pid"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    if time.time() - float(data.get("last_seen") or data.get("since") or 0) > 3 * SAFETY_CHECK_S + 10:
+        return None  # not refreshed: its process died (its pid may belong to another by now)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

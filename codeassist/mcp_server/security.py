@@ -49,7 +49,9 @@ class HttpGuard:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         if self.token is not None:
             given = headers.get("authorization", "")
-            if not (given.startswith("Bearer ") and hmac.compare_digest(given[7:].strip(), self.token)):
+            scheme, _, value = given.partition(" ")
+            if not (scheme.lower() == "bearer"
+                    and hmac.compare_digest(value.strip().encode("latin-1"), self.token.encode("utf-8"))):
                 await _deny(send, 401, "missing or wrong bearer token; send Authorization: Bearer <token>",
                             {"www-authenticate": 'Bearer realm="codeassist"'})
                 return

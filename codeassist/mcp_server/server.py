@@ -159,10 +159,17 @@ def serve_http(workspace: Workspace, host: str, port: int, *, token: str | None,
     if not is_loopback(host) and not token:
         raise CodeassistError(f"serving on {host} needs a bearer token (--token-env NAME, or one is generated)")
     server = build_server(workspace)
+    if not 0 <= port <= 65535:
+        raise CodeassistError(f"port {port} is out of range; pick one from 1 to 65535")
     sock = socket.socket(socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host.strip("[]"), port))
-    sock.listen(128)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise CodeassistError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); pick another port or "
+                              "stop what uses it") from None
     port = sock.getsockname()[1]
     origins = [*default_origins(port), *allowed_origins]
     if is_loopback(host):

@@ -326,6 +326,8 @@ def _materialise(index: IndexReader, ranked: list[_Candidate]) -> list[SearchHit
             continue
         symbol_id = cand.symbol_id if cand.symbol_id is not None else chunk.symbol_id
         sym = symbols.get(symbol_id) if symbol_id is not None else None
+        if chunk.file_id not in paths:
+            continue
         hits.append(SearchHit(paths[chunk.file_id], chunk.start_line, chunk.end_line,
                               sym.qualname if sym else None, sym.kind if sym else None,
                               round(cand.score, 6), chunk.text, dict(cand.sources)))

@@ -32,8 +32,9 @@ def is_git_repository(root: Path) -> bool:
 
 def _git(root: Path, *args: str, timeout: float = 15.0) -> str:
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_PAGER": "cat"}
-    try:
-        proc = subprocess.run(["git", "-C", str(root), "--no-pager", "-c", "core.quotepath=off", *args],
+    try:  # literal pathspecs: a file named `*env` must not match `.env`
+        proc = subprocess.run(["git", "-C", str(root), "--no-pager", "--literal-pathspecs", "-c", "core.quotepath=off",
+                               *args],
                               capture_output=True, text=True, errors="replace", timeout=timeout, env=env)
     except FileNotFoundError:
         raise ToolError("git is not installed on the machine that serves this repository") from None
@@ -142,7 +143,7 @@ def diff(workspace: Workspace, commit: Annotated[str, Field(description="a commi
             raise ToolError(f"{wanted!r} is a secret or ignored file; its changes are not shown")
         allowed = [wanted]
     header = _git(project.root, "show", "-s", "--date=short", "--format=%h %ad %an%n%n%s%n%n%b", full)
-    patch = _git(project.root, "show", "--format=", "--patch", "--stat", full, "--", *allowed) if allowed else ""
+    patch = _sections(_git(project.root, "show", "--format=", "--patch", "--no-renames", full), set(allowed))
     text = redact(f"{header.strip()}\n\n{patch}").text
     truncated = len(text) > _MAX_DIFF_CHARS
     if truncated:
@@ -152,3 +153,16 @@ def diff(workspace: Workspace, commit: Annotated[str, Field(description="a commi
     data: dict[str, Any] = {"repo": repo_name, "commit": full[:12], "files": allowed, "withheld": withheld,
                             "text": text, "truncated": truncated}
     return ToolResult(data, text)
+
+
+def _sections(patch: str, allowed: set[str]) -> str:
+    """The per-file sections of a whole commit's patch whose file is allowed: filtering the
+    output, not asking git for paths, so no pathspec can widen to a withheld file."""
+    out: list[str] = []
+    keep = False
+    for line in patch.splitlines(keepends=True):
+        if line.startswith("diff --git "):
+            keep = any(line.rstrip("\n") == f"diff --git a/{p} b/{p}" for p in allowed)
+        if keep:
+            out.append(line)
+    return "".join(out)
