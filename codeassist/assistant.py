@@ -266,7 +266,7 @@ class Chat:
             user_tokens = self._counter.count(user)
         else:  # the context was counted when it was assembled: count only the rest
             user_tokens = ctx.tokens + self._counter.count(user.replace(ctx.text, "", 1))
-        tokens = sum(self._message_tokens(m) for m in history) + 4 + user_tokens
+        tokens = sum(self._message_tokens(m) for m in history) + 4 + user_tokens  # the messages alone: servers differ in how they count tool definitions
         return PreparedTurn(messages, ctx, tokens, redactions)
 
     # ------------------------------------------------------------------ asking

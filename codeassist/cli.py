@@ -126,6 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_repo(p)
     p.add_argument("--limit", type=int, default=200, help="number of functions to test (default: 200)")
     p.add_argument("--seed", type=int, default=0, help="which sample of functions (default: 0)")
+    p.add_argument("--history", action="store_true",
+                   help="instead: cases from the repository's own past fixes (git): does search find the files a "
+                        "fix changed, does the context hold its lines in full, against a BM25 whole-file baseline")
+    p.add_argument("--embed", action="store_true", help="with --history: build embeddings at each commit too")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("symbols", help="where is NAME defined")
@@ -550,6 +554,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    if args.history:
+        return _eval_history(args)
     from .evaluation import evaluate
 
     project = _open(_repo(args))
@@ -563,6 +569,28 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     print(f"{'mode':<10} {'R@1':>6} {'R@5':>6} {'R@10':>6} {'MRR':>6}")
     for r in report.results:
         print(f"{r.mode:<10} {r.recall_at_1:>6.3f} {r.recall_at_5:>6.3f} {r.recall_at_10:>6.3f} {r.mrr:>6.3f}")
+    return 0
+
+
+def _eval_history(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .fix_eval import evaluate_history
+
+    root = _open(_repo(args)).root
+    report = evaluate_history(root, limit=args.limit if args.limit != 200 else 50, embed=args.embed,
+                              progress=lambda message: print(f"codeassist: {message} …", file=sys.stderr))
+    if args.json:
+        _print_json(report.to_dict())
+        return 0
+    print(f"{report.cases} past fixes of {Path(report.repo).name} ({report.seconds:.0f}s)")
+    print(f"{'file accuracy':<16} {'@1':>6} {'@5':>6} {'@10':>6}")
+    for name, values in report.file_accuracy.items():
+        print(f"{name:<16} {values[1]:>6.3f} {values[5]:>6.3f} {values[10]:>6.3f}")
+    budgets = list(next(iter(report.full_coverage.values())))
+    print("changed lines all in full items, by budget: " + "  ".join(f"{b // 1000}k" for b in budgets))
+    for name, values in report.full_coverage.items():
+        print(f"{name:<16} " + "  ".join(f"{values[b]:.3f}" for b in budgets))
     return 0
 
 

@@ -1,0 +1,220 @@
+"""``codeassist eval --history``: a benchmark from the repository's own past fixes.
+
+Commits whose message describes a bug (or references an issue) become cases: the message is the
+question, and the lines the commit changed in non-test code files, as they stood before the fix
+(the pre-image), are the target. The repository is indexed as it was at the fix's parent commit,
+in a private shared clone (the user's repository is only read), then:
+
+* search: does a file the fix changed come first, in the top 5, in the top 10 files of the hits;
+* context: at each budget, are all the changed lines inside ``full`` items of the context;
+
+each next to a plain BM25 baseline over whole files computed in the same run (files ranked by
+BM25 of the question; for the context, whole files packed in rank order while they fit).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+import tempfile
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .errors import CodeassistError
+from .project import Project, open_project
+from .walker import is_test_path
+
+__all__ = ["FixCase", "HistoryReport", "find_cases", "evaluate_history", "BUDGETS"]
+
+BUDGETS = (8_000, 16_000, 32_000, 64_000, 128_000)
+_BUG = re.compile(r"\b(fix(e[sd])?|fixing|bug|crash(es|ed)?|regression|broken|incorrect(ly)?|wrong|"
+                  r"error|exception|fail(s|ed|ure)?)\b|#\d+|\bissue \d+", re.I)
+_NOT_A_FIX = re.compile(r"\b(typo|docs?|documentation|readme|changelog|lint|format(ting)?|style|revert|merge|"
+                        r"release|bump|version|ci|test(s|ing)? only|refactor)\b", re.I)
+_CODE_SUFFIXES = (".py", ".go", ".rs", ".js", ".ts", ".tsx", ".jsx", ".java", ".c", ".h", ".cc", ".cpp", ".hpp",
+                  ".cs", ".rb", ".php", ".kt", ".swift", ".scala", ".lua", ".sh")
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@", re.M)
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class FixCase:
+    """One past fix: the question, and the pre-image lines it changed, per file."""
+
+    commit: str
+    parent: str
+    question: str
+    targets: dict[str, tuple[tuple[int, int], ...]]
+
+
+@dataclass
+class HistoryReport:
+    repo: str
+    cases: int
+    #: file accuracy of search and of the BM25 baseline: {"search": {1: .., 5: .., 10: ..}, "bm25": ...}
+    file_accuracy: dict[str, dict[int, float]] = field(default_factory=dict)
+    #: share of cases whose changed lines are all in full items: {"codeassist": {budget: ..}, "bm25": ...}
+    full_coverage: dict[str, dict[int, float]] = field(default_factory=dict)
+    seconds: float = 0.0
+    per_case: list[dict[str, object]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _git(root: Path, *args: str, timeout: float = 120) -> str:
+    proc = subprocess.run(["git", "-C", str(root), "--no-pager", "--literal-pathspecs", *args],
+                          capture_output=True, text=True, errors="replace", timeout=timeout,
+                          env={"GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C", "PATH": "/usr/bin:/bin:/usr/local/bin"})
+    if proc.returncode != 0:
+        raise CodeassistError(f"git {' '.join(args[:2])} failed: {proc.stderr.strip()[:300]}")
+    return proc.stdout
+
+
+def find_cases(root: Path, *, limit: int = 50, max_files: int = 4, max_lines: int = 120,
+               scan: int = 3000) -> list[FixCase]:
+    """Up to ``limit`` bug-fix commits, newest first, that change 1..``max_files`` non-test code
+    files by at most ``max_lines`` lines."""
+    if not (root / ".git").exists():
+        raise CodeassistError(f"{root} is not a git repository; eval --history needs its history")
+    log = _git(root, "log", "--no-merges", f"-n{scan}", "--format=%x1e%H%x1f%P%x1f%s%x1f%b")
+    cases: list[FixCase] = []
+    for record in log.split("\x1e")[1:]:
+        commit, parents, subject, body = (record.split("\x1f", 3) + ["", "", ""])[:4]
+        if " " in parents.strip() or not parents.strip():
+            continue
+        message = f"{subject}\n\n{body.strip()}".strip()
+        if not _BUG.search(message) or _NOT_A_FIX.search(subject):
+            continue
+        numstat = [line.split("\t") for line in _git(root, "diff", "--numstat", "--no-renames", parents.strip(),
+                                                       commit).splitlines() if line.count("\t") >= 2]
+        code = [(a, b, p) for a, b, p in numstat if p.endswith(_CODE_SUFFIXES) and not is_test_path(p)]
+        if not code or len(code) > max_files or any(a == "-" for a, _b, _p in code):
+            continue
+        if sum(int(a) + int(b) for a, b, _p in code) > max_lines:
+            continue
+        targets: dict[str, tuple[tuple[int, int], ...]] = {}
+        for _a, _b, path in code:
+            patch = _git(root, "diff", "-U0", "--no-renames", parents.strip(), commit, "--", path)
+            spans = []
+            for match in _HUNK.finditer(patch):
+                start, count = int(match.group(1)), int(match.group(2) or 1)
+                # a pure insertion changes no old line: the line it follows is the place to see
+                spans.append((max(1, start), max(1, start + count - 1)) if count else (max(1, start), max(1, start)))
+            if spans:
+                targets[path] = tuple(spans)
+        if targets:
+            cases.append(FixCase(commit, parents.strip(), message[:4000], targets))
+        if len(cases) >= limit:
+            break
+    return cases
+
+
+# ---------------------------------------------------------------------- the BM25 baseline
+def _terms(text: str) -> list[str]:
+    out = []
+    for word in _WORD.findall(text):
+        low = word.lower()
+        out.append(low)
+        parts = [p.lower() for p in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", word) if p]
+        if len(parts) > 1:
+            out += parts
+    return out
+
+
+def _bm25_rank(files: dict[str, str], question: str, k1: float = 1.2, b: float = 0.75) -> list[str]:
+    """Paths by BM25 of the question over whole files, best first."""
+    bags = {path: Counter(_terms(text)) for path, text in files.items()}
+    lengths = {path: sum(bag.values()) for path, bag in bags.items()}
+    average = sum(lengths.values()) / max(1, len(lengths))
+    query = set(_terms(question))
+    frequency = {t: sum(1 for bag in bags.values() if t in bag) for t in query}
+    n = len(bags)
+    scores = {}
+    for path, bag in bags.items():
+        score = 0.0
+        for t in query:
+            tf = bag.get(t, 0)
+            if tf:
+                idf = math.log(1 + (n - frequency[t] + 0.5) / (frequency[t] + 0.5))
+                score += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[path] / average))
+        scores[path] = score
+    return sorted(scores, key=lambda p: (-scores[p], p))
+
+
+def _covered(targets: dict[str, tuple[tuple[int, int], ...]], full: dict[str, list[tuple[int, int]]]) -> bool:
+    return all(any(s <= start and end <= e for s, e in full.get(path, ())) for path, spans in targets.items()
+               for start, end in spans)
+
+
+def _file_accuracy(ranked_files: list[str], targets: set[str]) -> dict[int, bool]:
+    return {k: bool(targets & set(ranked_files[:k])) for k in (1, 5, 10)}
+
+
+# ---------------------------------------------------------------------- the run
+def evaluate_history(root: Path, *, limit: int = 50, budgets: tuple[int, ...] = BUDGETS, embed: bool = False,
+                     progress: Callable[[str], None] | None = None, **settings: object) -> HistoryReport:
+    """Run the benchmark on the git repository at ``root`` (see the module docstring)."""
+    from .context import token_counter
+
+    say = progress or (lambda message: None)
+    started = time.perf_counter()
+    cases = find_cases(root, limit=limit)
+    if not cases:
+        raise CodeassistError("no bug-fix commits found in this repository's history to build cases from")
+    say(f"{len(cases)} fix commits; indexing each parent in a private clone")
+    counter = token_counter()
+    found = {"search": Counter(), "bm25": Counter()}
+    covered = {"codeassist": Counter(), "bm25": Counter()}
+    per_case = []
+    with tempfile.TemporaryDirectory(prefix="codeassist-history-") as tmp:
+        clone = Path(tmp) / "repo"
+        _git(Path(tmp), "clone", "--quiet", "--shared", "--no-checkout", str(root), str(clone), timeout=600)
+        for n, case in enumerate(sorted(cases, key=lambda c: c.commit), start=1):
+            _git(clone, "checkout", "--quiet", "--force", "--detach", case.parent, timeout=600)
+            _git(clone, "clean", "-qfdx")
+            project: Project = open_project(clone, home=Path(tmp) / "home", embed=embed, **settings)
+            project.index()
+            say(f"case {n}/{len(cases)}: {case.commit[:10]}")
+            targets = set(case.targets)
+            hits = project.search(case.question[:2000], k=30)
+            ranked = list(dict.fromkeys(h.path for h in hits))
+            ours = _file_accuracy(ranked, targets)
+            files = {path: "\n".join(project.source(path)) for path in project.files()}
+            bm25 = _bm25_rank(files, case.question)
+            theirs = _file_accuracy(bm25, targets)
+            for k in (1, 5, 10):
+                found["search"][k] += ours[k]
+                found["bm25"][k] += theirs[k]
+            sizes = {path: counter.count(text) + 20 for path, text in files.items()}
+            row: dict[str, object] = {"commit": case.commit[:12], "targets": {p: list(s) for p, s in case.targets.items()},
+                                      "search_rank": next((i for i, p in enumerate(ranked, 1) if p in targets), 0),
+                                      "bm25_rank": next((i for i, p in enumerate(bm25, 1) if p in targets), 0)}
+            for budget in budgets:
+                ctx = project.context(case.question[:8000], budget)
+                full: dict[str, list[tuple[int, int]]] = {}
+                for item in ctx.items:
+                    if item.detail == "full":
+                        full.setdefault(item.path, []).append((item.start_line, item.end_line))
+                ok = _covered(case.targets, full)
+                packed, spent = set(), 0
+                for path in bm25:
+                    if spent + sizes[path] <= budget:
+                        packed.add(path)
+                        spent += sizes[path]
+                base = targets <= packed
+                covered["codeassist"][budget] += ok
+                covered["bm25"][budget] += base
+                row[f"full@{budget}"] = ok
+                row[f"bm25@{budget}"] = base
+            per_case.append(row)
+    total = len(cases)
+    return HistoryReport(
+        str(root), total,
+        {name: {k: round(count[k] / total, 3) for k in (1, 5, 10)} for name, count in found.items()},
+        {name: {b: round(count[b] / total, 3) for b in budgets} for name, count in covered.items()},
+        round(time.perf_counter() - started, 1), per_case)
