@@ -26,6 +26,7 @@ from typing import Iterable, Iterator, Sequence
 from ..errors import QueryError
 from ..index.reader import IndexedFile, IndexReader
 from ..parsing.kinds import ENCLOSING_KINDS
+from ..parsing.languages import CODE_LANGUAGES
 from ..results import Context, ContextItem
 from ..search.engine import RankedChunk
 from ..index.texts import FileTexts
@@ -46,6 +47,10 @@ DEPENDENCY_NAMES = 8     # definitions a full item pulls in, at most
 SMALL_FILE_TOKENS = 400  # a hit in a file this small brings the whole file
 BIG_SYMBOL_LINES = 150   # a retrieved symbol longer than this is shown around the hit only
 POINTERS = 15            # places listed for the question in whole-project mode
+#: depth: one of the best hits' files comes whole per this many tokens of budget (16k: 1,
+#: 64k: 5, 128k: 10), before breadth; measured with `codeassist eval --history`
+DEPTH_TOKENS_PER_FILE = 12_000
+DEPTH_FILES_MAX = 10
 _MANIFESTS = re.compile(
     r"^(readme|pyproject\.toml|setup\.py|setup\.cfg|package\.json|go\.mod|cargo\.toml|pom\.xml|"
     r"build\.gradle(\.kts)?|gemfile|composer\.json|cmakelists\.txt|makefile|tsconfig\.json|"
@@ -111,6 +116,9 @@ class _Assembler:
         self.graph: ReferenceGraph = self.snapshot.graph  # type: ignore[assignment]
         #: the budget holds a good part of the project: offer whole files beyond the hits
         self.large_budget = False
+        #: how many of the best hits' files come whole (depth), and the budget it is sized for
+        self.depth_files = 0
+        self.budget = 0
 
     # ------------------------------------------------------------------ shared pieces
     @property
@@ -330,6 +338,7 @@ class _Assembler:
         chunk_rows = self.index.chunks(c for c, _s, _score in ranked)
         top = ranked[0][2] if ranked else 1.0
         seen_units: set[tuple[int, int, int]] = set()
+        deep: list[int] = []  # the files of the best hits, in order: whole, when the budget allows
         for chunk_id, symbol_id, score in ranked:
             row = chunk_rows.get(chunk_id)
             if row is None:
@@ -338,6 +347,11 @@ class _Assembler:
             info = self.texts.files.get(file_id)
             if info is None:
                 continue
+            if len(deep) < self.depth_files and file_id not in deep and self._worth_whole(info):
+                deep.append(file_id)
+                # just under the hit itself: depth in the files most likely to matter comes before
+                # breadth (a whole file replaces the pieces of it chosen earlier)
+                blocks.append(_Block(file_id, 1, max(1, info.lines), "full", score * 0.99))
             sym = self.symbols.by_id.get(symbol_id if symbol_id is not None else chunk_symbol or -1)
             # the retrieved chunk, widened to its symbol and to every whole function it overlaps
             # (a chunk can hold several small methods, or the tail of one and the head of another)
@@ -375,6 +389,15 @@ class _Assembler:
             if self.large_budget:
                 blocks.append(_Block(file_id, 1, max(1, info.lines), "full", 0.1 * weight))
         return [b for b in blocks if not _covered(b, exclude)]
+
+    def _worth_whole(self, info: IndexedFile) -> bool:
+        """Whether a file may come whole as depth: code (not docs, changelogs or data) that
+        takes at most a third of the budget."""
+        return (info.language is not None and info.language in CODE_LANGUAGES
+                and self.estimate_size(info) <= self.budget // 2)
+
+    def estimate_size(self, info: IndexedFile) -> int:
+        return info.size // 3  # tokens, roughly: code runs 3-4 characters a token
 
     def _dependencies(self, file_id: int, start: int, end: int, score: float,
                       ranking: Ranking) -> list[_Block]:
@@ -536,6 +559,8 @@ def assemble_context(index: IndexReader, root: Path, folder: Path, query: str, b
     used += counter.count(map_text)
 
     asm.large_budget = budget * 4 > total_size * 0.25
+    asm.budget = budget
+    asm.depth_files = min(DEPTH_FILES_MAX, budget // DEPTH_TOKENS_PER_FILE)
     spans = asm.spans_of(exclude)
     if asm.large_budget and query:
         # a budget that holds much of the project: its most important files, whole and in a
