@@ -27,6 +27,7 @@ from ..errors import QueryError
 from ..index.reader import IndexedFile, IndexReader
 from ..parsing.kinds import ENCLOSING_KINDS
 from ..parsing.languages import CODE_LANGUAGES
+from ..parsing.terms import STOPWORDS, split_identifier
 from ..results import Context, ContextItem
 from ..search.engine import RankedChunk
 from ..index.texts import FileTexts
@@ -119,6 +120,8 @@ class _Assembler:
         #: how many of the best hits' files come whole (depth), and the budget it is sized for
         self.depth_files = 0
         self.budget = 0
+        #: the question's words (4+ letters, no stopwords), for big files that come nearly whole
+        self.query_words: set[str] = set()
 
     # ------------------------------------------------------------------ shared pieces
     @property
@@ -347,11 +350,15 @@ class _Assembler:
             info = self.texts.files.get(file_id)
             if info is None:
                 continue
-            if len(deep) < self.depth_files and file_id not in deep and self._worth_whole(info):
+            if len(deep) < self.depth_files and file_id not in deep and self._is_code(info):
                 deep.append(file_id)
                 # just under the hit itself: depth in the files most likely to matter comes before
-                # breadth (a whole file replaces the pieces of it chosen earlier)
-                blocks.append(_Block(file_id, 1, max(1, info.lines), "full", score * 0.99))
+                # breadth (a whole file replaces the pieces of it chosen earlier); a file too big
+                # to come whole comes nearly whole: every function the question's words touch
+                if self.estimate_size(info) <= self.budget // 2:
+                    blocks.append(_Block(file_id, 1, max(1, info.lines), "full", score * 0.99))
+                else:
+                    blocks.extend(self._touched_functions(file_id, score * 0.98))
             sym = self.symbols.by_id.get(symbol_id if symbol_id is not None else chunk_symbol or -1)
             # the retrieved chunk, widened to its symbol and to every whole function it overlaps
             # (a chunk can hold several small methods, or the tail of one and the head of another)
@@ -390,14 +397,38 @@ class _Assembler:
                 blocks.append(_Block(file_id, 1, max(1, info.lines), "full", 0.1 * weight))
         return [b for b in blocks if not _covered(b, exclude)]
 
-    def _worth_whole(self, info: IndexedFile) -> bool:
-        """Whether a file may come whole as depth: code (not docs, changelogs or data) that
-        takes at most a third of the budget."""
-        return (info.language is not None and info.language in CODE_LANGUAGES
-                and self.estimate_size(info) <= self.budget // 2)
+    def _is_code(self, info: IndexedFile) -> bool:
+        """Depth is for code: not docs, changelogs or data."""
+        return info.language is not None and info.language in CODE_LANGUAGES
+
+    def _touched_functions(self, file_id: int, score: float) -> list[_Block]:
+        """The functions of a big file that the question's words touch (in their name or code),
+        those named by it first; at most a quarter of the budget's worth."""
+        if not self.query_words:
+            return []
+        lines = self.texts.lines(file_id)
+        found: list[tuple[int, SymbolRow]] = []
+        for sym in self.symbols.by_file.get(file_id, ()):
+            if sym.kind in ENCLOSING_KINDS or sym.end_line - sym.start_line > BIG_SYMBOL_LINES * 2:
+                continue
+            named = len(self.query_words & {w.lower() for w in _IDENT.findall(sym.name)} |
+                        self.query_words & set(split_identifier(sym.name)))
+            body = "\n".join(lines[sym.start_line - 1: sym.end_line]).lower()
+            used = sum(1 for w in self.query_words if w in body)
+            if named or used >= 2:
+                found.append((named * 10 + used, sym))
+        found.sort(key=lambda item: (-item[0], item[1].start_line))
+        out, spent = [], 0
+        for i, (_strength, sym) in enumerate(found):
+            size = sum(len(line) for line in lines[sym.start_line - 1: sym.end_line]) // 3
+            if spent + size > self.budget // 4:
+                break
+            spent += size
+            out.append(_Block(file_id, sym.start_line, sym.end_line, "full", score * (1 - 0.002 * i), sym.qualname))
+        return out
 
     def estimate_size(self, info: IndexedFile) -> int:
-        return info.size // 3  # tokens, roughly: code runs 3-4 characters a token
+        return info.size // 3  # tokens, roughly (a cautious estimate: code runs 3-4 characters a token)
 
     def _dependencies(self, file_id: int, start: int, end: int, score: float,
                       ranking: Ranking) -> list[_Block]:
@@ -561,6 +592,7 @@ def assemble_context(index: IndexReader, root: Path, folder: Path, query: str, b
     asm.large_budget = budget * 4 > total_size * 0.25
     asm.budget = budget
     asm.depth_files = min(DEPTH_FILES_MAX, budget // DEPTH_TOKENS_PER_FILE)
+    asm.query_words = {w for w in (x.lower() for x in _IDENT.findall(query)) if len(w) >= 4 and w not in STOPWORDS}
     spans = asm.spans_of(exclude)
     if asm.large_budget and query:
         # a budget that holds much of the project: its most important files, whole and in a
