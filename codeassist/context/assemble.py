@@ -52,6 +52,11 @@ POINTERS = 15            # places listed for the question in whole-project mode
 #: 64k: 5, 128k: 10), before breadth; measured with `codeassist eval --history`
 DEPTH_TOKENS_PER_FILE = 12_000
 DEPTH_FILES_MAX = 10
+#: tests, examples and docs weigh this much for a question that is not about them
+ASIDE_WEIGHT = 0.5
+_ASIDE_WORDS = frozenset({"test", "tests", "testing", "example", "examples", "docs", "documentation",
+                          "readme", "changelog", "fixture", "fixtures"})
+_EXAMPLE_PATH = re.compile(r"(^|/)(examples?|samples?|demos?|docs?|benchmarks?)(/|$)", re.I)
 _MANIFESTS = re.compile(
     r"^(readme|pyproject\.toml|setup\.py|setup\.cfg|package\.json|go\.mod|cargo\.toml|pom\.xml|"
     r"build\.gradle(\.kts)?|gemfile|composer\.json|cmakelists\.txt|makefile|tsconfig\.json|"
@@ -395,7 +400,17 @@ class _Assembler:
                 blocks.append(_Block(file_id, 1, max(1, info.lines), "skeleton", 0.25 * weight))
             if self.large_budget:
                 blocks.append(_Block(file_id, 1, max(1, info.lines), "full", 0.1 * weight))
+        if self.query_words and not self.query_words & _ASIDE_WORDS:
+            # tests, examples and docs are evidence for questions about them, not for code questions
+            for block in blocks:
+                if self._aside(self.texts.files[block.file_id]):
+                    block.score *= ASIDE_WEIGHT
         return [b for b in blocks if not _covered(b, exclude)]
+
+    def _aside(self, info: IndexedFile) -> bool:
+        from ..walker import is_test_path
+
+        return not self._is_code(info) or is_test_path(info.path) or _EXAMPLE_PATH.search(info.path) is not None
 
     def _is_code(self, info: IndexedFile) -> bool:
         """Depth is for code: not docs, changelogs or data."""
