@@ -207,11 +207,6 @@ def _open(path: str, **overrides: Any) -> Project:
 
 def _catch_up(project: Project) -> CatchUp:
     """Before answering: update a stale index if the change is small, else say it is behind."""
-    from .index.catchup import CatchUp
-    from .index.freshness import Freshness
-
-    if not (project.index_dir / "index.sqlite").exists():
-        return CatchUp(Freshness())  # the command itself says how to build one
     fresh = project.catch_up()
     if fresh.note:
         print(f"codeassist: {fresh.note}", file=sys.stderr)

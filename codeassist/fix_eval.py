@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import re
-import subprocess
 import tempfile
 import time
 from collections import Counter
@@ -26,6 +25,7 @@ from typing import Callable
 
 from .errors import CodeassistError
 from .project import Project, open_project
+from .tools.history import run_git
 from .walker import is_test_path
 
 __all__ = ["FixCase", "HistoryReport", "find_cases", "evaluate_history", "BUDGETS"]
@@ -66,22 +66,13 @@ class HistoryReport:
         return asdict(self)
 
 
-def _git(root: Path, *args: str, timeout: float = 120) -> str:
-    proc = subprocess.run(["git", "-C", str(root), "--no-pager", "--literal-pathspecs", *args],
-                          capture_output=True, text=True, errors="replace", timeout=timeout,
-                          env={"GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C", "PATH": "/usr/bin:/bin:/usr/local/bin"})
-    if proc.returncode != 0:
-        raise CodeassistError(f"git {' '.join(args[:2])} failed: {proc.stderr.strip()[:300]}")
-    return proc.stdout
-
-
 def find_cases(root: Path, *, limit: int = 50, max_files: int = 4, max_lines: int = 120,
                scan: int = 3000) -> list[FixCase]:
     """Up to ``limit`` bug-fix commits, newest first, that change 1..``max_files`` non-test code
     files by at most ``max_lines`` lines."""
     if not (root / ".git").exists():
         raise CodeassistError(f"{root} is not a git repository; eval --history needs its history")
-    log = _git(root, "log", "--no-merges", f"-n{scan}", "--format=%x1e%H%x1f%P%x1f%s%x1f%b")
+    log = run_git(root, "log", "--no-merges", f"-n{scan}", "--format=%x1e%H%x1f%P%x1f%s%x1f%b", timeout=120)
     cases: list[FixCase] = []
     for record in log.split("\x1e")[1:]:
         commit, parents, subject, body = (record.split("\x1f", 3) + ["", "", ""])[:4]
@@ -90,8 +81,8 @@ def find_cases(root: Path, *, limit: int = 50, max_files: int = 4, max_lines: in
         message = f"{subject}\n\n{body.strip()}".strip()
         if not _BUG.search(message) or _NOT_A_FIX.search(subject):
             continue
-        numstat = [line.split("\t") for line in _git(root, "diff", "--numstat", "--no-renames", parents.strip(),
-                                                       commit).splitlines() if line.count("\t") >= 2]
+        numstat = [line.split("\t") for line in run_git(root, "diff", "--numstat", "--no-renames",
+                                                          parents.strip(), commit, timeout=120).splitlines() if line.count("\t") >= 2]
         code = [(a, b, p) for a, b, p in numstat if p.endswith(_CODE_SUFFIXES) and not is_test_path(p)]
         if not code or len(code) > max_files or any(a == "-" for a, _b, _p in code):
             continue
@@ -99,7 +90,7 @@ def find_cases(root: Path, *, limit: int = 50, max_files: int = 4, max_lines: in
             continue
         targets: dict[str, tuple[tuple[int, int], ...]] = {}
         for _a, _b, path in code:
-            patch = _git(root, "diff", "-U0", "--no-renames", parents.strip(), commit, "--", path)
+            patch = run_git(root, "diff", "-U0", "--no-renames", parents.strip(), commit, "--", path, timeout=120)
             spans = []
             for match in _HUNK.finditer(patch):
                 start, count = int(match.group(1)), int(match.group(2) or 1)
@@ -173,10 +164,10 @@ def evaluate_history(root: Path, *, limit: int = 50, budgets: tuple[int, ...] = 
     per_case = []
     with tempfile.TemporaryDirectory(prefix="codeassist-history-") as tmp:
         clone = Path(tmp) / "repo"
-        _git(Path(tmp), "clone", "--quiet", "--shared", "--no-checkout", str(root), str(clone), timeout=600)
+        run_git(Path(tmp), "clone", "--quiet", "--shared", "--no-checkout", str(root), str(clone), timeout=600)
         for n, case in enumerate(sorted(cases, key=lambda c: c.commit), start=1):
-            _git(clone, "checkout", "--quiet", "--force", "--detach", case.parent, timeout=600)
-            _git(clone, "clean", "-qfdx")
+            run_git(clone, "checkout", "--quiet", "--force", "--detach", case.parent, timeout=600)
+            run_git(clone, "clean", "-qfdx", timeout=120)
             project: Project = open_project(clone, home=Path(tmp) / "home", embed=embed, **settings)
             project.index()
             say(f"case {n}/{len(cases)}: {case.commit[:10]}")

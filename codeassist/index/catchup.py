@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Settings
-from ..errors import IndexLockedError
+from ..errors import IndexLockedError, IndexNotBuiltError
 from .freshness import Freshness, check_freshness
 from .indexer import IndexStats, build_index
 from .store import open_reader
@@ -39,9 +39,13 @@ class CatchUp:
 def catch_up(root: Path, index_dir: Path, settings: Settings) -> CatchUp:
     """Check freshness; when files changed, update first if the change is small (at most
     ``auto_update_files`` changed files, lexical and symbol index only, never waiting for
-    another indexer), else say how far behind the index is."""
-    with open_reader(index_dir) as index:
-        before = check_freshness(index, root)
+    another indexer), else say how far behind the index is. Without a usable index, nothing:
+    the command that needs one says how to build it."""
+    try:
+        with open_reader(index_dir) as index:
+            before = check_freshness(index, root)
+    except IndexNotBuiltError:
+        return CatchUp(Freshness())
     if before.up_to_date:
         return CatchUp(before)
     what = before.describe()

@@ -206,6 +206,12 @@ class IndexReader:
     def _one(self, sql: str, params: Iterable[object] = ()) -> tuple | None:
         return self._conn.execute(sql, tuple(params)).fetchone()
 
+    def _rows_in(self, sql: str, values: Iterable[object], extra: tuple[object, ...] = ()) -> Iterator[tuple]:
+        """Rows of ``sql`` whose ``{marks}`` stands for ``values`` (batched under SQLite's
+        parameter limit); ``extra`` parameters follow each batch's."""
+        for part in in_batches(values):
+            yield from self._conn.execute(sql.format(marks=_marks(part)), (*part, *extra))
+
     def _count(self, sql: str, params: Iterable[object] = ()) -> int:
         row = self._one(sql, params)
         return int(row[0]) if row else 0
@@ -253,10 +259,7 @@ class IndexReader:
 
     def paths_of(self, file_ids: Iterable[int]) -> dict[int, str]:
         """The path of each of these files, by id."""
-        out: dict[int, str] = {}
-        for part in in_batches(file_ids):
-            out.update(self._conn.execute(f"SELECT id, path FROM files WHERE id IN ({_marks(part)})", part))
-        return out
+        return dict(self._rows_in("SELECT id, path FROM files WHERE id IN ({marks})", file_ids))
 
     def line_counts(self) -> dict[str, int]:
         """Each indexed file's number of lines, by path."""
@@ -293,12 +296,8 @@ class IndexReader:
     # ------------------------------------------------------------------ chunks
     def chunks(self, chunk_ids: Iterable[int]) -> dict[int, ChunkRow]:
         """The chunks with these ids (missing ones are left out)."""
-        out: dict[int, ChunkRow] = {}
-        for part in in_batches(chunk_ids):
-            out.update((r[0], ChunkRow(*r)) for r in self._conn.execute(
-                "SELECT id, file_id, start_line, end_line, symbol_id, text FROM chunks"
-                f" WHERE id IN ({_marks(part)})", part))
-        return out
+        return {r[0]: ChunkRow(*r) for r in self._rows_in(
+            "SELECT id, file_id, start_line, end_line, symbol_id, text FROM chunks WHERE id IN ({marks})", chunk_ids)}
 
     def chunk(self, chunk_id: int) -> ChunkRow | None:
         row = self._one("SELECT id, file_id, start_line, end_line, symbol_id, text FROM chunks WHERE id=?",
@@ -333,13 +332,10 @@ class IndexReader:
 
     def chunks_for_symbols(self, symbol_ids: Iterable[int]) -> dict[int, int]:
         """For each symbol, the chunk where its definition starts."""
-        out: dict[int, int] = {}
-        for part in in_batches(symbol_ids):
-            out.update((sym_id, chunk_id) for sym_id, chunk_id in self._conn.execute(
-                "SELECT s.id, (SELECT c.id FROM chunks c WHERE c.file_id=s.file_id AND c.end_line >= s.start_line"
-                f" ORDER BY c.start_line LIMIT 1) FROM symbols s WHERE s.id IN ({_marks(part)})",
-                part) if chunk_id is not None)
-        return out
+        return {sym_id: chunk_id for sym_id, chunk_id in self._rows_in(
+            "SELECT s.id, (SELECT c.id FROM chunks c WHERE c.file_id=s.file_id AND c.end_line >= s.start_line"
+            " ORDER BY c.start_line LIMIT 1) FROM symbols s WHERE s.id IN ({marks})", symbol_ids)
+            if chunk_id is not None}
 
     def lexical_match(self, match: str, weights: Sequence[float], limit: int) -> list[int]:
         """Chunk ids for an FTS5 ``match`` expression, best BM25 first (``weights``: path,
@@ -350,11 +346,8 @@ class IndexReader:
 
     # ------------------------------------------------------------------ symbols
     def symbols_by_id(self, symbol_ids: Iterable[int]) -> dict[int, SymbolRef]:
-        out: dict[int, SymbolRef] = {}
-        for part in in_batches(symbol_ids):
-            out.update((r[0], SymbolRef(*r)) for r in self._conn.execute(
-                f"SELECT id, file_id, name, qualname, kind FROM symbols WHERE id IN ({_marks(part)})", part))
-        return out
+        return {r[0]: SymbolRef(*r) for r in self._rows_in(
+            "SELECT id, file_id, name, qualname, kind FROM symbols WHERE id IN ({marks})", symbol_ids)}
 
     def symbols_by_norm(self, norm: str, *, limit: int = 500, qualname: str = "") -> list[SymbolRef]:
         """Definitions whose normalised name (case and ``_`` ignored) is ``norm``; with
@@ -372,12 +365,8 @@ class IndexReader:
         """Definitions with any of these normalised names (and of these kinds, when given)."""
         kinds = tuple(kinds)
         kind_sql = f" AND kind IN ({_marks(kinds)})" if kinds else ""
-        out: list[SymbolRef] = []
-        for part in in_batches(norms):
-            out += [SymbolRef(*r) for r in self._conn.execute(
-                f"SELECT id, file_id, name, qualname, kind FROM symbols WHERE norm IN ({_marks(part)}){kind_sql}",
-                (*part, *kinds))]
-        return out
+        return [SymbolRef(*r) for r in self._rows_in(
+            "SELECT id, file_id, name, qualname, kind FROM symbols WHERE norm IN ({marks})" + kind_sql, norms, kinds)]
 
     def symbol_details(self, *, path: str | None = None, norm: str | None = None,
                        name_like: str | None = None, limit: int = -1) -> list[SymbolDetail]:
@@ -401,9 +390,7 @@ class IndexReader:
         if file_ids is None:
             yield from (SymbolDetail(*r) for r in self._conn.execute(_SYMBOL_DETAIL))
             return
-        for part in in_batches(file_ids):
-            yield from (SymbolDetail(*r) for r in self._conn.execute(
-                f"{_SYMBOL_DETAIL} WHERE s.file_id IN ({_marks(part)})", part))
+        yield from (SymbolDetail(*r) for r in self._rows_in(_SYMBOL_DETAIL + " WHERE s.file_id IN ({marks})", file_ids))
 
     def defined_names(self) -> list[tuple[int, str]]:
         """(file id, name) of every name defined in a file, once each."""
@@ -471,11 +458,7 @@ class IndexReader:
 
     def symbols_of_vectors(self, vector_ids: Iterable[str]) -> dict[str, int]:
         """The symbol each vector id stands for."""
-        out: dict[str, int] = {}
-        for part in in_batches(vector_ids):
-            out.update(self._conn.execute(
-                f"SELECT vector_id, symbol_id FROM embedded WHERE vector_id IN ({_marks(part)})", part))
-        return out
+        return dict(self._rows_in("SELECT vector_id, symbol_id FROM embedded WHERE vector_id IN ({marks})", vector_ids))
 
     def embed_units(self, *, pending_only: bool = False) -> list[EmbedUnit]:
         """Definitions of the kinds that get a vector (only those without one yet, with
@@ -506,8 +489,4 @@ class IndexReader:
 
     def staged_vector_blobs(self, vector_ids: Iterable[str]) -> dict[str, bytes]:
         """Float32 bytes of staged new vectors, by id (missing ids are left out)."""
-        out: dict[str, bytes] = {}
-        for part in in_batches(vector_ids):
-            out.update(self._conn.execute(
-                f"SELECT vector_id, vector FROM vector_outbox WHERE vector_id IN ({_marks(part)})", part))
-        return out
+        return dict(self._rows_in("SELECT vector_id, vector FROM vector_outbox WHERE vector_id IN ({marks})", vector_ids))

@@ -18,7 +18,7 @@ from ..redact import redact
 from ..walker import IgnoreRules
 from .workspace import ToolError, ToolResult, Workspace
 
-__all__ = ["history", "diff", "is_git_repository", "HistoryOut", "DiffOut"]
+__all__ = ["history", "diff", "is_git_repository", "run_git", "HistoryOut", "DiffOut"]
 
 _MAX_DIFF_CHARS = 20_000
 _MAX_BODY_CHARS = 1_000
@@ -30,7 +30,8 @@ def is_git_repository(root: Path) -> bool:
     return (root / ".git").exists()
 
 
-def _git(root: Path, *args: str, timeout: float = 15.0) -> str:
+def run_git(root: Path, *args: str, timeout: float = 15.0) -> str:
+    """``git ARGS`` in ``root``, read-only and non-interactive: its output, or ToolError."""
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "GIT_PAGER": "cat"}
     try:  # literal pathspecs: a file named `*env` must not match `.env`
         proc = subprocess.run(["git", "-C", str(root), "--no-pager", "--literal-pathspecs", "-c", "core.quotepath=off",
@@ -39,7 +40,7 @@ def _git(root: Path, *args: str, timeout: float = 15.0) -> str:
     except FileNotFoundError:
         raise ToolError("git is not installed on the machine that serves this repository") from None
     except subprocess.TimeoutExpired:
-        raise ToolError(f"git took longer than {timeout:.0f} s; narrow the request") from None
+        raise ToolError(f"git {args[0] if args else ''} took longer than {timeout:.0f} s; narrow the request") from None
     if proc.returncode != 0:
         raise ToolError(f"git: {proc.stderr.strip()[:300] or 'failed'}")
     return proc.stdout
@@ -83,14 +84,14 @@ def history(workspace: Workspace, target: Annotated[str, Field(description="a fi
     start = end = None
     if indexed:
         path = target
-        out = _git(project.root, "log", "-n", str(limit), "--date=short", fmt, "--follow", "--", path)
+        out = run_git(project.root, "log", "-n", str(limit), "--date=short", fmt, "--follow", "--", path)
     else:
         found = project.symbols(target, limit=1)
         if not found:
             raise ToolError(f"{target!r} is neither an indexed file nor a symbol; search for it first")
         symbol = found[0]
         path, start, end = symbol.path, symbol.start_line, symbol.end_line
-        out = _git(project.root, "log", "-n", str(limit), "--date=short", fmt, "-s", f"-L{start},{end}:{path}")
+        out = run_git(project.root, "log", "-n", str(limit), "--date=short", fmt, "-s", f"-L{start},{end}:{path}")
     commits: list[CommitOut] = []
     for record in out.split(_END)[1:]:
         parts = record.split(_SEP, 4)
@@ -128,9 +129,9 @@ def diff(workspace: Workspace, commit: Annotated[str, Field(description="a commi
     _check_git(project.root)
     if not _REVISION.match(commit):
         raise ToolError(f"{commit[:100]!r} is not a commit or revision name")
-    full = _git(project.root, "rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}").strip()
+    full = run_git(project.root, "rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}").strip()
     rules = IgnoreRules(project.root, project.settings)
-    changed = [p for p in _git(project.root, "show", "--format=", "--name-only", full).splitlines() if p]
+    changed = [p for p in run_git(project.root, "show", "--format=", "--name-only", full).splitlines() if p]
     allowed = [p for p in changed if not rules.skips(p)]
     withheld = sorted(set(changed) - set(allowed))
     if path is not None:
@@ -142,8 +143,8 @@ def diff(workspace: Workspace, commit: Annotated[str, Field(description="a commi
         if wanted not in allowed:
             raise ToolError(f"{wanted!r} is a secret or ignored file; its changes are not shown")
         allowed = [wanted]
-    header = _git(project.root, "show", "-s", "--date=short", "--format=%h %ad %an%n%n%s%n%n%b", full)
-    patch = _sections(_git(project.root, "show", "--format=", "--patch", "--no-renames", full), set(allowed))
+    header = run_git(project.root, "show", "-s", "--date=short", "--format=%h %ad %an%n%n%s%n%n%b", full)
+    patch = _sections(run_git(project.root, "show", "--format=", "--patch", "--no-renames", full), set(allowed))
     text = redact(f"{header.strip()}\n\n{patch}").text
     truncated = len(text) > _MAX_DIFF_CHARS
     if truncated:

@@ -42,8 +42,8 @@ def arguments_model(spec: ToolSpec) -> type[BaseModel]:
     return create_model(f"{spec.name}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
 
 
-def _schema(spec: ToolSpec) -> dict[str, Any]:
-    schema = arguments_model(spec).model_json_schema()
+def _schema(spec: ToolSpec, model: type[BaseModel]) -> dict[str, Any]:
+    schema = model.model_json_schema()
     schema.pop("title", None)
     for prop in schema.get("properties", {}).values():
         prop.pop("title", None)
@@ -64,9 +64,11 @@ class ToolRunner:
             wanted += [n for n in GIT_TOOLS if n not in wanted]
         self.specs = {name: specs[name] for name in wanted}
         self._models = {name: arguments_model(spec) for name, spec in self.specs.items()}
+        # built once: every request of a conversation carries them, and counts them
+        self._definitions = [_schema(spec, self._models[spec.name]) for spec in self.specs.values()]
 
     def definitions(self) -> list[dict[str, Any]]:
-        return [_schema(spec) for spec in self.specs.values()]
+        return self._definitions
 
     def call(self, name: str, arguments: str) -> ToolOutcome:
         spec = self.specs.get(name)
