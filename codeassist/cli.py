@@ -335,6 +335,10 @@ def _print_counts(counts: IndexStats | IndexStatus, out: TextIO) -> None:
     if counts.skipped:
         detail = ", ".join(f"{reason} {n}" for reason, n in sorted(counts.skipped.items()))
         print(f"  skipped     {sum(counts.skipped.values()):>9,}   {detail}", file=out)
+    if isinstance(counts, IndexStats) and counts.ignored_mostly_by:
+        rules = ", ".join(f"{rule} ({n} entries)" for rule, n in counts.ignored_mostly_by.items())
+        print(f"  note: ignore rules skipped more than was indexed, mostly {rules}; edit that file "
+              "or add a `!pattern` to .codeassistignore if this is not what you want", file=out)
     if isinstance(counts, IndexStats) and counts.parse_errors:
         print(f"  {counts.parse_errors} file(s) have syntax errors (indexed as far as they parse)", file=out)
 

@@ -23,7 +23,8 @@ from .config import Settings
 if TYPE_CHECKING:  # pragma: no cover
     import pathspec
 
-__all__ = ["WalkEntry", "WalkResult", "walk", "SKIP_REASONS", "is_test_path", "IgnoreRules"]
+__all__ = ["WalkEntry", "WalkResult", "walk", "SKIP_REASONS", "is_test_path", "IgnoreRules", "TrackedFiles",
+           "git_tracked"]
 
 _TEST_PATH = re.compile(
     r"(^|/)(tests?|testing|testdata|__tests__|spec)(/|$)|(^|/)test_[^/]*$|_test\.[a-z]+$|\.(spec|test)\.[jt]sx?$"
@@ -105,25 +106,68 @@ class WalkResult:
     #: read: a change to one of them is how a cheap freshness check notices added, removed or
     #: renamed files and changed ignore rules without walking again
     landmarks: list[tuple[str, int]] = field(default_factory=list)
+    #: entries (a folder counts once) skipped by each ignore rule, ``file:line pattern``
+    ignored_by: Counter[str] = field(default_factory=Counter)
 
     def skipped_by_reason(self) -> Counter[str]:
         return Counter(reason for _, reason in self.skipped)
 
 
+class _Spec:
+    """One ignore file (or pattern list): pathspec's exact gitignore semantics, behind one
+    combined regular expression that rules out most paths in a single search (matching a
+    kernel's 90k paths pattern by pattern took seconds)."""
+
+    def __init__(self, spec: pathspec.GitIgnoreSpec, lines: list[str]) -> None:
+        self.spec = spec
+        self.lines = lines
+        anywhere, anchored = [], []  # patterns that match at any depth, and the others
+        for pattern in spec.patterns:
+            regex = getattr(pattern, "regex", None)
+            if pattern.include is not None and regex is not None:
+                text = _NAMED_GROUP.sub("(?:", regex.pattern)
+                if text.startswith(_ANY_DEPTH):  # "(?:^|/)" finds it without backtracking
+                    anywhere.append(text[len(_ANY_DEPTH):])
+                else:
+                    anchored.append(text)
+        parts = ([f"(?:^|/)(?:{'|'.join(anywhere)})"] if anywhere else []) + [f"(?:{a})" for a in anchored]
+        try:
+            self.any: re.Pattern[str] | None = re.compile("|".join(parts)) if parts else None
+        except re.error:  # a pattern that does not combine: check pattern by pattern
+            self.any = None
+        self.empty = not parts
+
+    def check(self, path: str) -> tuple[bool | None, int | None]:
+        """Whether the last pattern matching ``path`` ignores it (None: none matches), and
+        that pattern's line (0-based)."""
+        if self.empty or (self.any is not None and self.any.search(path) is None):
+            return None, None
+        result = self.spec.check_file(path)
+        return result.include, result.index
+
+    def match(self, path: str) -> bool:
+        return self.check(path)[0] is True
+
+
+_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+_ANY_DEPTH = "^(?:.+/)?"
+
+
 @dataclass
 class _IgnoreLayer:
     base: str  # relative dir of the ignore file ("" for root), with trailing "/"
-    spec: pathspec.GitIgnoreSpec
+    spec: _Spec
+    source: str = ""  # the ignore file, relative to the root, for naming a rule
 
 
-def _compile(lines: list[str]) -> pathspec.GitIgnoreSpec | None:
+def _compile(lines: list[str]) -> _Spec | None:
     import pathspec
 
-    lines = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
-    if not lines:
+    if not any(ln.strip() and not ln.lstrip().startswith("#") for ln in lines):
         return None
+    kept = [ln if ln.strip() else "#" for ln in lines]  # blank lines kept: a pattern's index is its line
     try:
-        return pathspec.GitIgnoreSpec.from_lines(lines)
+        return _Spec(pathspec.GitIgnoreSpec.from_lines(kept), kept)
     except Exception:  # malformed pattern: ignore the file rather than crash the walk
         return None
 
@@ -136,23 +180,31 @@ def _read_ignore_file(path: str) -> list[str]:
         return []
 
 
-def _is_ignored(layers: list[_IgnoreLayer], relpath: str, is_dir: bool) -> bool:
-    """Apply every layer from the root down; the deepest layer with an opinion wins."""
-    verdict = False
+def _ignoring_rule(layers: list[_IgnoreLayer], relpath: str, is_dir: bool) -> str | None:
+    """The rule (``file:line pattern``) that ignores ``relpath``, or None when it is not
+    ignored: every layer applies from the root down; the deepest with an opinion wins."""
+    verdict: bool | None = None
+    rule = ""
     for layer in layers:
         if not relpath.startswith(layer.base):
             continue
         sub = relpath[len(layer.base):]
-        result = layer.spec.check_file(sub + "/" if is_dir else sub)
-        if result.include is None and is_dir:
-            result = layer.spec.check_file(sub)
-        if result.include is not None:
-            verdict = result.include
-    return verdict
+        include, index = layer.spec.check(sub + "/" if is_dir else sub)
+        if include is None and is_dir:
+            include, index = layer.spec.check(sub)
+        if include is not None:
+            verdict = include
+            if include and index is not None:
+                rule = f"{layer.source or 'settings'}:{index + 1} {layer.spec.lines[index].strip()}"
+    return rule if verdict else None
+
+
+def _is_ignored(layers: list[_IgnoreLayer], relpath: str, is_dir: bool) -> bool:
+    return _ignoring_rule(layers, relpath, is_dir) is not None
 
 
 def _target_skip(target: str, is_dir: bool, layers: list[_IgnoreLayer],
-                 secret_spec: pathspec.GitIgnoreSpec | None) -> str | None:
+                 secret_spec: _Spec | None) -> str | None:
     """Why a symlink's target (relative to the root) would have been skipped, if it would."""
     parts = target.split("/") if target else []
     folders = parts if is_dir else parts[:-1]
@@ -162,7 +214,7 @@ def _target_skip(target: str, is_dir: bool, layers: list[_IgnoreLayer],
                                  or parts[-1].startswith(DEFAULT_IGNORED_PREFIXES)):
         return "default-ignore"
     if not is_dir and secret_spec is not None and parts and (
-        secret_spec.match_file(target) or secret_spec.match_file(parts[-1])
+        secret_spec.match(target) or secret_spec.match(parts[-1])
     ):
         return "secret"
     if layers and target and _is_ignored(layers, target, is_dir):
@@ -177,20 +229,65 @@ def _add_landmark(result: WalkResult, rel: str, path: str) -> None:
         pass
 
 
+def _root_layers(root_real: str, settings: Settings) -> list[_IgnoreLayer]:
+    """The settings' ``extra_ignores`` and ``.git/info/exclude``, in force everywhere."""
+    layers = []
+    for source, lines in (("settings", list(settings.extra_ignores)),
+                          (".git/info/exclude", _read_ignore_file(os.path.join(root_real, ".git", "info", "exclude")))):
+        spec = _compile(lines)
+        if spec is not None:
+            layers.append(_IgnoreLayer("", spec, source))
+    return layers
+
+
+@dataclass(frozen=True)
+class TrackedFiles:
+    """The files git tracks in a checkout, and the folders that hold them: git applies ignore
+    rules to untracked files only, so a tracked file is indexed even when a pattern matches it."""
+
+    files: frozenset[str]
+    folders: frozenset[str]
+
+    def holds(self, relpath: str, is_dir: bool) -> bool:
+        return relpath in (self.folders if is_dir else self.files)
+
+
+def git_tracked(root: str) -> TrackedFiles | None:
+    """The tracked files under ``root`` (``git ls-files``), or None outside a git checkout or
+    without git. Reads only: no index refresh, no lock."""
+    import subprocess
+
+    if not os.path.exists(os.path.join(root, ".git")):
+        return None
+    try:
+        done = subprocess.run(["git", "-c", "core.quotepath=off", "ls-files", "-z", "--cached"], cwd=root,
+                              capture_output=True, timeout=120, stdin=subprocess.DEVNULL,
+                              env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"})
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    files = frozenset(p for p in done.stdout.decode("utf-8", "surrogateescape").split("\0") if p)
+    folders = set()
+    for path in files:
+        cut = path.rfind("/")
+        while cut > 0 and path[:cut] not in folders:
+            folders.add(path[:cut])
+            cut = path.rfind("/", 0, cut)
+    return TrackedFiles(files, frozenset(folders))
+
+
 def walk(root: Path, settings: Settings) -> WalkResult:
     """Walk ``root`` and return the candidate files (sorted) and the skipped paths."""
     root_real = os.path.realpath(root)
     result = WalkResult()
     secret_spec = None if settings.include_secrets else _compile(list(settings.secret_patterns))
 
-    root_layers: list[_IgnoreLayer] = []
-    root_lines = list(settings.extra_ignores) + _read_ignore_file(
-        os.path.join(root_real, ".git", "info", "exclude")
-    )
+    root_layers = _root_layers(root_real, settings)
     _add_landmark(result, ".git/info/exclude", os.path.join(root_real, ".git", "info", "exclude"))
-    spec = _compile(root_lines)
-    if spec is not None:
-        root_layers.append(_IgnoreLayer("", spec))
+    tracked = git_tracked(root_real)
+    if tracked is not None:  # adding a file to git can un-ignore it
+        _add_landmark(result, ".git/index", os.path.join(root_real, ".git", "index"))
 
     # stack of (dir path as walked, its real path, relative dir with trailing "/", ignore
     # layers, real paths of the folders above it)
@@ -222,7 +319,7 @@ def walk(root: Path, settings: Settings) -> WalkResult:
                 _add_landmark(result, dir_rel + ignore_name, os.path.join(dir_abs, ignore_name))
                 spec = _compile(_read_ignore_file(os.path.join(dir_abs, ignore_name)))
                 if spec is not None:
-                    new_layers = [*new_layers, _IgnoreLayer(dir_rel, spec)]
+                    new_layers = [*new_layers, _IgnoreLayer(dir_rel, spec, dir_rel + ignore_name)]
 
         subdirs: list[tuple[str, str, str, list[_IgnoreLayer], frozenset[str]]] = []
         for entry in entries:
@@ -259,11 +356,13 @@ def walk(root: Path, settings: Settings) -> WalkResult:
                   or name.startswith(DEFAULT_IGNORED_PREFIXES)):
                 result.skipped.append((rel, "default-ignore"))
                 continue
-            if new_layers and _is_ignored(new_layers, rel, is_dir):
+            rule = _ignoring_rule(new_layers, rel, is_dir) if new_layers else None
+            if rule is not None and not (tracked is not None and tracked.holds(rel, is_dir)):
                 result.skipped.append((rel + "/" if is_dir else rel, "ignored"))
+                result.ignored_by[rule] += 1
                 continue
             if not is_dir and secret_spec is not None and (
-                secret_spec.match_file(rel) or secret_spec.match_file(name)
+                secret_spec.match(rel) or secret_spec.match(name)
             ):
                 result.skipped.append((rel, "secret"))
                 continue
@@ -311,9 +410,17 @@ class IgnoreRules:
         self._settings = settings
         self._secret = None if settings.include_secrets else _compile(list(settings.secret_patterns))
         self._layers: dict[str, list[_IgnoreLayer]] = {}
+        self._tracked: TrackedFiles | None | bool = False  # False: not asked yet
 
     def forget(self) -> None:
+        """Drop what was read: ignore files and git's list of tracked files."""
         self._layers.clear()
+        self._tracked = False
+
+    def _tracked_files(self) -> TrackedFiles | None:
+        if self._tracked is False:
+            self._tracked = git_tracked(self._root)
+        return self._tracked  # type: ignore[return-value]
 
     def _layers_of(self, dir_rel: str) -> list[_IgnoreLayer]:
         """The ignore layers in force inside ``dir_rel`` ("" or ``a/b/``)."""
@@ -321,17 +428,14 @@ class IgnoreRules:
         if cached is not None:
             return cached
         if dir_rel == "":
-            lines = list(self._settings.extra_ignores) + _read_ignore_file(
-                os.path.join(self._root, ".git", "info", "exclude"))
-            spec = _compile(lines)
-            layers = [_IgnoreLayer("", spec)] if spec is not None else []
+            layers = _root_layers(self._root, self._settings)
         else:
             parent = dir_rel[:-1].rpartition("/")[0]
             layers = list(self._layers_of(parent + "/" if parent else ""))
         for name in (".gitignore", ".codeassistignore"):
             spec = _compile(_read_ignore_file(os.path.join(self._root, dir_rel, name)))
             if spec is not None:
-                layers.append(_IgnoreLayer(dir_rel, spec))
+                layers.append(_IgnoreLayer(dir_rel, spec, dir_rel + name))
         self._layers[dir_rel] = layers
         return layers
 
@@ -353,9 +457,11 @@ class IgnoreRules:
                 return True
             layers = self._layers_of(dir_rel)
             if layers and _is_ignored(layers, rel, folder):
-                return True
+                tracked = self._tracked_files()
+                if tracked is None or not tracked.holds(rel, folder):
+                    return True
             if not folder and self._secret is not None and (
-                    self._secret.match_file(rel) or self._secret.match_file(name)):
+                    self._secret.match(rel) or self._secret.match(name)):
                 return True
             dir_rel = rel + "/"
         return False

@@ -240,3 +240,73 @@ def test_long_prose_lines_are_not_minified():
 def test_binary_behind_a_utf16_bom_is_still_binary():
     raw = b"\xff\xfe" + "x\x00\x00y".encode("utf-16-le")
     assert classify_bytes(raw, 1000) == (None, "binary")
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *args], cwd=root, check=True,
+                   capture_output=True)
+
+
+def test_tracked_files_are_indexed_even_when_a_gitignore_pattern_matches(make_repo):
+    """git applies ignore rules to untracked files only (Debian's kernel tarball ignores `/*`)."""
+    root = make_repo({
+        ".gitignore": "# packaging\n\n/*\n!/debian/\n*.o\n",
+        "src/main.c": "int main(void) { return 0; }\n",
+        "src/old.o": "binary-ish\n",
+        "docs/notes.txt": "untracked and ignored\n",
+        "debian/rules": "#!/usr/bin/make -f\n",
+    })
+    files, skipped = _walk(root)  # not a git checkout yet: .gitignore applies to everything
+    assert files == ["debian/rules"]
+    assert skipped["src/"] == "ignored" and skipped["docs/"] == "ignored"
+    _git(root, "init", "-q")
+    _git(root, "add", "-f", "src/main.c", "src/old.o")
+    files, skipped = _walk(root)
+    assert "src/main.c" in files and "src/old.o" in files  # tracked: indexed, as git would list them
+    assert "debian/rules" in files
+    assert skipped["docs/"] == "ignored"  # a folder with nothing tracked stays ignored
+    (root / "src" / "new.o").write_text("untracked\n")
+    files, skipped = _walk(root)
+    assert skipped["src/new.o"] == "ignored"  # untracked in a tracked folder: the rule applies
+
+    from codeassist.walker import IgnoreRules
+
+    rules = IgnoreRules(root, load_settings({}))
+    assert not rules.skips("src/main.c") and rules.skips("src/new.o") and rules.skips("docs/notes.txt")
+
+
+def test_the_summary_names_the_rule_that_skipped_most_of_the_tree(make_repo, tmp_path, monkeypatch):
+    root = make_repo({
+        ".gitignore": "# Debian packaging\n\n/*\n!/debian/\n",
+        "kernel/sched.c": "void schedule(void) {}\n",
+        "mm/slab.c": "void kmalloc(void) {}\n",
+        "debian/changelog": "linux (6.1)\n",
+    })
+    result = walk(root, load_settings({}))
+    assert result.ignored_by[".gitignore:3 /*"] == 3  # .gitignore, kernel/, mm/
+    monkeypatch.setenv("CODEASSIST_HOME", str(tmp_path / "home"))
+    done = subprocess.run([sys.executable, "-m", "codeassist", "index", str(root), "--no-embed", "-q"],
+                          capture_output=True, text=True, check=True)
+    assert ".gitignore:3 /* (3 entries)" in done.stdout
+    stats = codeassist.open(root).index()
+    assert stats.ignored_mostly_by == {".gitignore:3 /*": 3}
+
+
+def test_the_combined_prefilter_agrees_with_pathspec_pattern_by_pattern():
+    """Every ignore file is matched through one combined regex first; it must never rule out
+    a path that pathspec itself would match."""
+    import pathspec
+
+    from codeassist.walker import _compile
+
+    lines = ["*.o", "/build*/", "foo/**/bar", "!keep.o", "[abc]*.tmp", "docs/*.md", "\\#hash", "a?c",
+             "**/logs", "/top.txt", "deep/er/", "x/y/*.z"]
+    paths = ["a.o", "x/a.o", "keep.o", "x/keep.o", "build1/", "x/build1/", "build1", "foo/bar", "foo/a/b/bar",
+             "b1.tmp", "x/c.tmp", "d.tmp", "docs/a.md", "docs/x/a.md", "#hash", "abc", "a/abc", "logs",
+             "x/logs/", "top.txt", "x/top.txt", "deep/er/", "x/deep/er/f", "x/y/q.z", "x/y/q/r.z", "plain.c"]
+    spec = _compile(lines)
+    reference = pathspec.GitIgnoreSpec.from_lines(lines)
+    for path in paths:
+        expected = reference.check_file(path)
+        include, index = spec.check(path)
+        assert (include, index) == (expected.include, expected.index), path

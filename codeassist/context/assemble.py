@@ -32,7 +32,7 @@ from ..results import Context, ContextItem
 from ..search.engine import RankedChunk
 from ..index.texts import FileTexts
 from .graph import Ranking, ReferenceGraph, index_generation, load_graph
-from .outline import FileSymbols, SymbolRow, load_symbols, outline_lines, skeleton_lines
+from .outline import SymbolRow, SymbolTable, outline_lines, skeleton_lines
 from .render import FORMATS, Renderer, numbered, renderer_for
 from .tokens import TokenCounter, token_counter
 
@@ -87,21 +87,26 @@ class _Parts:
 
 class IndexSnapshot:
     """Question-independent data of one index generation: the reference graph, its global
-    ranking and every symbol. A Project keeps one between calls; a changed index replaces it."""
+    ranking and the symbols loaded so far. A Project keeps one between calls; a changed index
+    replaces it."""
 
     def __init__(self) -> None:
         self.generation = ""
         self.graph: ReferenceGraph | None = None
         self.global_rank: Ranking | None = None
-        self.symbols: FileSymbols | None = None
-        self.definitions: dict[str, list[tuple[int, SymbolRow]]] | None = None
+        self.symbols: SymbolTable | None = None
 
     def refresh(self, index: IndexReader, folder: Path) -> None:
         generation = index_generation(index)
         if generation != self.generation or self.graph is None:
             self.generation = generation
             self.graph = load_graph(index, folder, generation)
-            self.global_rank = self.symbols = self.definitions = None
+            self.global_rank = None
+            self.symbols = None
+        if self.symbols is None:
+            self.symbols = SymbolTable(index)
+        else:
+            self.symbols.use(index)  # the same generation, read through this call's reader
 
 
 class _Assembler:
@@ -136,21 +141,8 @@ class _Assembler:
         return self.snapshot.global_rank
 
     @property
-    def symbols(self) -> FileSymbols:
-        if self.snapshot.symbols is None:
-            self.snapshot.symbols = load_symbols(self.index)
-        return self.snapshot.symbols
-
-    @property
-    def definitions(self) -> dict[str, list[tuple[int, SymbolRow]]]:
-        """Every definition by name: (file id, symbol)."""
-        if self.snapshot.definitions is None:
-            definitions: dict[str, list[tuple[int, SymbolRow]]] = {}
-            for file_id, syms in self.symbols.by_file.items():
-                for sym in syms:
-                    definitions.setdefault(sym.name, []).append((file_id, sym))
-            self.snapshot.definitions = definitions
-        return self.snapshot.definitions
+    def symbols(self) -> SymbolTable:
+        return self.snapshot.symbols  # type: ignore[return-value]  # set by refresh
 
     def code(self, info: IndexedFile, start: int, end: int) -> str:
         lines = self.texts.lines(info.id)[start - 1 : end]
@@ -182,13 +174,17 @@ class _Assembler:
             "Overview", f"{len(files)} files ({lang_text}), {lines} lines.\n{note}")
 
     def tree(self, budget: int) -> str:
+        """The file tree to the deepest level that fits ``budget``, climbing from the top and
+        stopping at the first level that does not fit (a deeper tree is longer, bar rare cases)."""
         paths = sorted(self.texts.by_path)
         deepest = max((p.count("/") for p in paths), default=0)
-        for depth in range(deepest + 1, 0, -1):
+        best = ""
+        for depth in range(1, deepest + 2):
             text = self.renderer.section("File tree", self.renderer.quote(_tree_text(paths, depth)))
-            if len(text) / 6 <= budget and self.counter.count(text) <= budget:
-                return text
-        return ""
+            if len(text) / 6 > budget or self.counter.count(text) > budget:
+                break
+            best = text
+        return best
 
     # ------------------------------------------------------------------ whole project
     def whole_file(self, f: IndexedFile) -> tuple[str, int]:
@@ -250,7 +246,7 @@ class _Assembler:
             for p, f in self.texts.by_path.items():
                 if p == path or p.endswith("/" + path):
                     personal[f.id] = personal.get(f.id, 0.0) + 1.0
-        mentioned = _mentioned(query, self.definitions) if query else set()
+        mentioned = set(self.symbols.named(_IDENT.findall(query))) if query else set()
         if not (personal or mentioned):
             return self.global_rank, mentioned
         return self.graph.rank(personal or None, mentioned), mentioned
@@ -278,7 +274,7 @@ class _Assembler:
         for (file_id, name), score in self._map_candidates(ranking, mentioned):
             if file_id not in self.texts.files:
                 continue
-            syms = [s for f, s in self.definitions.get(name, ()) if f == file_id and (f, s.id) not in skip][:3]
+            syms = [s for s in self.symbols.of_file(file_id) if s.name == name and (file_id, s.id) not in skip][:3]
             if not syms:
                 continue
             seen = shown.setdefault(file_id, set())
@@ -323,16 +319,19 @@ class _Assembler:
         """Definitions best first: names the question mentions, those the graph ranks, then the
         remaining top-level and second-level definitions of files in file-rank order
         (unreferenced code still shows)."""
-        named = sorted(((f, s.name) for m in mentioned for f, s in self.definitions.get(m, ())[:5]),
+        named = sorted(((f, s.name) for m in mentioned for f, s in self.symbols.definitions(m)[:5]),
                        key=lambda key: (-ranking.file_rank.get(key[0], 0.0), key))
         yield from ((key, float("inf")) for key in named)
-        ranked = sorted(ranking.definition_rank.items(), key=lambda kv: (-kv[1], kv[0]))
-        yield from ranked
-        done = {key for key, _ in ranked} | set(named)
+        done = set(named)
+        for key, score in ranking.best_definitions():
+            done.add(key)
+            yield key, score
         files = sorted(self.texts.files, key=lambda f: (-ranking.file_rank.get(f, 0.0), self.texts.files[f].path))
         for level in (0, 1):
-            for file_id in files:
-                for sym in self.symbols.by_file.get(file_id, ()):
+            for i, file_id in enumerate(files):
+                if i % 256 == 0:
+                    self.symbols.load(files[i:i + 256])
+                for sym in self.symbols.of_file(file_id):
                     key = (file_id, sym.name)
                     if key not in done and self.symbols.depth(sym) == level and not sym.name.startswith("_"):
                         done.add(key)
@@ -344,6 +343,7 @@ class _Assembler:
         """Candidates for the question's part, each with a relevance score (not yet fitted)."""
         blocks: list[_Block] = []
         chunk_rows = self.index.chunks(c for c, _s, _score in ranked)
+        self.symbols.load(row.file_id for row in chunk_rows.values())
         top = ranked[0][2] if ranked else 1.0
         seen_units: set[tuple[int, int, int]] = set()
         deep: list[int] = []  # the files of the best hits, in order: whole, when the budget allows
@@ -364,7 +364,7 @@ class _Assembler:
                     blocks.append(_Block(file_id, 1, max(1, info.lines), "full", score * 0.99))
                 else:
                     blocks.extend(self._touched_functions(file_id, score * 0.98))
-            sym = self.symbols.by_id.get(symbol_id if symbol_id is not None else chunk_symbol or -1)
+            sym = self.symbols.get(symbol_id if symbol_id is not None else chunk_symbol)
             # the retrieved chunk, widened to its symbol and to every whole function it overlaps
             # (a chunk can hold several small methods, or the tail of one and the head of another)
             start, end = c_start, c_end
@@ -374,7 +374,7 @@ class _Assembler:
             elif sym is not None:  # a big type: the rest of it as skeleton
                 blocks.append(_Block(file_id, sym.start_line, sym.end_line, "skeleton",
                                      score * 0.3, sym.qualname))
-            for other in self.symbols.by_file.get(file_id, ()):
+            for other in self.symbols.of_file(file_id):
                 if (other.start_line <= end and other.end_line >= start
                         and other.end_line - other.start_line <= BIG_SYMBOL_LINES
                         and other.kind not in ENCLOSING_KINDS):
@@ -423,7 +423,7 @@ class _Assembler:
             return []
         lines = self.texts.lines(file_id)
         found: list[tuple[int, SymbolRow]] = []
-        for sym in self.symbols.by_file.get(file_id, ()):
+        for sym in self.symbols.of_file(file_id):
             if sym.kind in ENCLOSING_KINDS or sym.end_line - sym.start_line > BIG_SYMBOL_LINES * 2:
                 continue
             named = len(self.query_words & {w.lower() for w in _IDENT.findall(sym.name)} |
@@ -452,14 +452,15 @@ class _Assembler:
         if not names:
             return []
         options: dict[str, list[tuple[float, int, int, int, str, str]]] = {}
+        defined = self.symbols.named(names)
         for name in names:
-            definitions = self.definitions.get(name, ())
+            definitions = defined.get(name, ())
             if not definitions or len(definitions) > 20:
                 continue  # unknown here, or too common a name to tell which one is meant
             for f_id, sym in definitions:
                 if f_id == file_id and start <= sym.start_line <= end:
                     continue  # inside the item itself
-                weight = 2.0 if f_id == file_id else ranking.definition_rank.get((f_id, name), 0.0)
+                weight = 2.0 if f_id == file_id else ranking.definition_score(f_id, name)
                 if weight > 0:
                     options.setdefault(name, []).append(
                         (weight, f_id, sym.start_line, sym.end_line, sym.qualname, sym.kind))
@@ -531,11 +532,6 @@ def _tree_text(paths: list[str], depth: int) -> str:
         if len(parts) - 1 <= depth:
             lines.append(f"{'  ' * (len(parts) - 1)}{parts[-1]}")
     return "\n".join(lines)
-
-
-def _mentioned(query: str, names: Iterable[str]) -> set[str]:
-    words = set(_IDENT.findall(query))
-    return words & set(names)
 
 
 def assemble_context(index: IndexReader, root: Path, folder: Path, query: str, budget: int, *,
@@ -782,7 +778,7 @@ def _pointers(asm: _Assembler, ranked: Sequence[RankedChunk]) -> str:
         chunk = asm.index.chunk(chunk_id)
         if chunk is None or chunk.file_id not in asm.texts.files:
             continue
-        sym = asm.symbols.by_id.get(symbol_id if symbol_id is not None else chunk.symbol_id or -1)
+        sym = asm.symbols.get(symbol_id if symbol_id is not None else chunk.symbol_id)
         start, end = (sym.start_line, sym.end_line) if sym else (chunk.start_line, chunk.end_line)
         label = f" {sym.qualname}" if sym else ""
         lines.append(f"- {asm.texts.files[chunk.file_id].path}:{start}-{end}{label}")

@@ -7,11 +7,12 @@ same for every language the parser knows. Each line starts with its line number 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
-from ..index.reader import IndexReader
+from ..index.reader import IndexReader, SymbolDetail
 from ..invisible import reveal
 
-__all__ = ["SymbolRow", "FileSymbols", "load_symbols", "outline_lines", "skeleton_lines"]
+__all__ = ["SymbolRow", "SymbolTable", "outline_lines", "skeleton_lines"]
 
 _DOC_PREFIX = {"python": '"""', "ruby": "#", "bash": "#", "lua": "--"}
 _INDENT = "    "
@@ -28,41 +29,88 @@ class SymbolRow:
     signature: str
     doc: str
     parent_id: int | None
+    file_id: int = 0
 
 
-class FileSymbols:
-    """The symbols of some files, with each symbol's nesting depth."""
+def _row(d: SymbolDetail) -> SymbolRow:
+    return SymbolRow(d.id, d.name, d.qualname, d.kind, d.start_line, d.end_line, d.signature, d.doc,
+                     d.parent_id, d.file_id)
 
-    def __init__(self, rows: list[tuple[int, SymbolRow]]) -> None:
-        self.by_file: dict[int, list[SymbolRow]] = {}
-        self.by_id: dict[int, SymbolRow] = {}
-        for file_id, sym in rows:
-            self.by_file.setdefault(file_id, []).append(sym)
-            self.by_id[sym.id] = sym
-        for syms in self.by_file.values():
-            syms.sort(key=lambda s: (s.start_line, -s.end_line, s.id))
+
+class SymbolTable:
+    """The symbols of an index, loaded a file at a time when first asked for (a kernel holds
+    millions; a question needs those of a few hundred files), and definitions by exact name
+    through the index's name column."""
+
+    def __init__(self, index: IndexReader) -> None:
+        self._index = index
+        self._by_file: dict[int, list[SymbolRow]] = {}
+        self._by_id: dict[int, SymbolRow] = {}
+        self._named: dict[str, list[tuple[int, SymbolRow]]] = {}
+
+    def use(self, index: IndexReader) -> None:
+        """Read through ``index`` from now on (a later call's reader of the same index)."""
+        self._index = index
+
+    def load(self, file_ids: Iterable[int]) -> None:
+        """Load the symbols of these files in one batch (those not loaded yet)."""
+        missing = sorted({f for f in file_ids if f not in self._by_file})
+        if not missing:
+            return
+        for file_id in missing:
+            self._by_file[file_id] = []
+        for d in self._index.symbols_in_files(missing):
+            sym = _row(d)
+            self._by_file[d.file_id].append(sym)
+            self._by_id[sym.id] = sym
+        for file_id in missing:
+            self._by_file[file_id].sort(key=lambda s: (s.start_line, -s.end_line, s.id))
+
+    def of_file(self, file_id: int) -> list[SymbolRow]:
+        """A file's symbols in line order (outer before inner)."""
+        if file_id not in self._by_file:
+            self.load((file_id,))
+        return self._by_file[file_id]
+
+    def get(self, symbol_id: int | None) -> SymbolRow | None:
+        if symbol_id is None:
+            return None
+        sym = self._by_id.get(symbol_id)
+        if sym is None:
+            ref = self._index.symbols_by_id((symbol_id,)).get(symbol_id)
+            if ref is not None and ref.file_id not in self._by_file:
+                self.load((ref.file_id,))
+                sym = self._by_id.get(symbol_id)
+        return sym
+
+    def named(self, names: Iterable[str]) -> dict[str, list[tuple[int, SymbolRow]]]:
+        """(file id, symbol) of every definition of each of ``names`` that any file defines."""
+        names = set(names)
+        missing = [n for n in names if n not in self._named]
+        if missing:
+            for n in missing:
+                self._named[n] = []
+            for d in self._index.symbols_named(missing):
+                self._named[d.name].append((d.file_id, self._by_id.get(d.id) or _row(d)))
+            for n in missing:
+                self._named[n].sort(key=lambda fs: (fs[0], fs[1].start_line, fs[1].id))
+        return {n: self._named[n] for n in names if self._named[n]}
+
+    def definitions(self, name: str) -> list[tuple[int, SymbolRow]]:
+        return self.named((name,)).get(name, [])
 
     def depth(self, sym: SymbolRow) -> int:
-        depth, parent = 0, sym.parent_id
-        while parent is not None and parent in self.by_id and depth < 50:
-            depth += 1
-            parent = self.by_id[parent].parent_id
-        return depth
+        return len(self.ancestors(sym))
 
     def ancestors(self, sym: SymbolRow) -> list[SymbolRow]:
+        """The symbols enclosing ``sym``, outermost first (all in its own file)."""
         out, parent = [], sym.parent_id
-        while parent is not None and parent in self.by_id and len(out) < 50:
-            out.append(self.by_id[parent])
-            parent = self.by_id[parent].parent_id
+        if parent is not None and parent not in self._by_id:
+            self.load((sym.file_id,))
+        while parent is not None and parent in self._by_id and len(out) < 50:
+            out.append(self._by_id[parent])
+            parent = self._by_id[parent].parent_id
         return out[::-1]
-
-
-def load_symbols(index: IndexReader, file_ids: list[int] | None = None) -> FileSymbols:
-    """Symbols of ``file_ids`` (default: every file)."""
-    return FileSymbols([
-        (d.file_id, SymbolRow(d.id, d.name, d.qualname, d.kind, d.start_line, d.end_line, d.signature, d.doc,
-                              d.parent_id))
-        for d in index.symbols_in_files(file_ids)])
 
 
 def outline_line(sym: SymbolRow, depth: int) -> str:
@@ -70,7 +118,7 @@ def outline_line(sym: SymbolRow, depth: int) -> str:
     return f"{sym.start_line}\t{_INDENT * depth}{signature}"
 
 
-def outline_lines(symbols: FileSymbols, chosen: list[SymbolRow]) -> list[str]:
+def outline_lines(symbols: SymbolTable, chosen: list[SymbolRow]) -> list[str]:
     """Outline of ``chosen`` symbols of one file, with their enclosing symbols, in line order."""
     wanted: dict[int, SymbolRow] = {}
     for sym in chosen:
@@ -81,7 +129,7 @@ def outline_lines(symbols: FileSymbols, chosen: list[SymbolRow]) -> list[str]:
     return [outline_line(s, symbols.depth(s)) for s in ordered]
 
 
-def skeleton_lines(symbols: FileSymbols, file_id: int, language: str | None,
+def skeleton_lines(symbols: SymbolTable, file_id: int, language: str | None,
                    start: int = 1, end: int | None = None,
                    hidden: list[tuple[int, int]] = ()) -> list[str]:
     """Signatures and first doc lines of the symbols of a file within ``start..end`` (bodies
@@ -89,7 +137,7 @@ def skeleton_lines(symbols: FileSymbols, file_id: int, language: str | None,
     prefix = _DOC_PREFIX.get(language or "", "//")
     suffix = '"""' if prefix == '"""' else ""
     out: list[str] = []
-    for sym in symbols.by_file.get(file_id, []):
+    for sym in symbols.of_file(file_id):
         if sym.start_line < start or (end is not None and sym.start_line > end):
             continue
         if any(a <= sym.start_line and sym.end_line <= b for a, b in hidden):

@@ -53,20 +53,21 @@ class Freshness:
 def check_freshness(index: IndexReader, root: Path) -> Freshness:
     """Compare the index with the disk (see the module docstring)."""
     started = time.perf_counter()
-    root_str = str(root)
+    prefix = os.path.join(str(root), "")
     changed = 0
-    for path, row in index.known_files().items():
+    stat = os.stat
+    for path, size, mtime_ns in index.file_stamps():
         try:
-            st = os.stat(os.path.join(root_str, path))
+            st = stat(prefix + path)
         except OSError:
             changed += 1
             continue
-        if st.st_size != row.size or st.st_mtime_ns != row.mtime_ns:
+        if st.st_size != size or st.st_mtime_ns != mtime_ns:
             changed += 1
     folders = 0
     for rel, mtime_ns in index.landmarks() or [("", -1)]:
         try:
-            now = os.stat(os.path.join(root_str, rel)).st_mtime_ns
+            now = stat(prefix + rel).st_mtime_ns
         except OSError:
             now = None
         if now != mtime_ns:

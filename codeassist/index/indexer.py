@@ -77,6 +77,10 @@ class IndexStats:
     embed_computed: int = 0
     #: why the embedding stage failed (the lexical index is complete regardless)
     embed_error: str = ""
+    #: the ignore rules (``file:line pattern``) that skipped the most entries, when ignore rules
+    #: skipped at least as many files and folders as were indexed: the likely reason a tree
+    #: indexes as (almost) nothing
+    ignored_mostly_by: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -98,6 +102,7 @@ class IndexStats:
             "embedded": self.embedded,
             "embed_computed": self.embed_computed,
             "embed_error": self.embed_error,
+            "ignored_mostly_by": dict(self.ignored_mostly_by),
         }
 
 
@@ -242,6 +247,9 @@ def _update(store: Store, root: Path, settings: Settings, report: ProgressCallba
     stats.timings["finish"] = time.perf_counter() - t1
 
     stats.skipped = dict(walk_skips)
+    ignored = sum(walked.ignored_by.values())
+    if ignored and ignored >= len(walked.files):
+        stats.ignored_mostly_by = dict(walked.ignored_by.most_common(3))
     store.set_meta(LANDMARKS_KEY, json.dumps(walked.landmarks, separators=(",", ":")))
 
 

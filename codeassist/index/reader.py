@@ -243,6 +243,11 @@ class IndexReader:
         return {r[1]: FileRow(*r) for r in self._conn.execute(
             "SELECT id, path, size, mtime_ns, hash, skip FROM files")}
 
+    def file_stamps(self) -> list[tuple[str, int, int]]:
+        """(path, size, mtime_ns) of every file seen by the indexer: what a freshness check
+        compares with the disk."""
+        return self._all("SELECT path, size, mtime_ns FROM files")
+
     def files(self) -> list[IndexedFile]:
         """The indexed files, by path."""
         return [IndexedFile(*r) for r in self._conn.execute(
@@ -392,6 +397,13 @@ class IndexReader:
             return
         yield from (SymbolDetail(*r) for r in self._rows_in(_SYMBOL_DETAIL + " WHERE s.file_id IN ({marks})", file_ids))
 
+    def symbols_named(self, names: Iterable[str]) -> list[SymbolDetail]:
+        """Every definition whose name is exactly one of ``names`` (through the name index)."""
+        wanted = set(names)
+        norms = sorted({n.replace("_", "").lower() for n in wanted})
+        return [d for d in (SymbolDetail(*r) for r in self._rows_in(_SYMBOL_DETAIL + " WHERE s.norm IN ({marks})", norms))
+                if d.name in wanted]
+
     def defined_names(self) -> list[tuple[int, str]]:
         """(file id, name) of every name defined in a file, once each."""
         return self._all("SELECT DISTINCT file_id, name FROM symbols")
@@ -411,10 +423,10 @@ class IndexReader:
                     " JOIN files f ON f.id=r.file_id LEFT JOIN symbols s ON s.id=r.symbol_id"
                     " WHERE r.last=?", (last,))]
 
-    def reference_uses(self) -> Iterator[tuple[int, str, int]]:
+    def reference_counts(self) -> Iterator[tuple[int, str, int]]:
         """(file id, name used, number of lines using it) of every reference row."""
-        for file_id, last, lines in self._conn.execute("SELECT file_id, last, lines FROM refs"):
-            yield file_id, last, lines.count(",") + 1
+        return self._conn.execute(
+            "SELECT file_id, last, length(lines) - length(replace(lines, ',', '')) + 1 FROM refs")
 
     def names_used_in(self, file_id: int, start: int, end: int) -> list[str]:
         """Names used by the symbols that lie within lines ``start..end`` of a file."""

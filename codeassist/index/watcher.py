@@ -141,6 +141,9 @@ class Watcher:
         name = rel.rsplit("/", 1)[-1]
         if name.endswith(_EDITOR_LITTER) or name == "4913":
             return False  # vim probes writability with a file named 4913
+        if rel == ".git/index":  # git's list of tracked files may have changed: read it again later
+            self._rules.forget()
+            return False
         if name in (".gitignore", ".codeassistignore") or rel == ".git/info/exclude":
             self._rules.forget()  # the rules themselves changed: what they cover may be new
             return True
