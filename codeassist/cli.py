@@ -357,7 +357,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
     fresh = _catch_up(project)
     hits = project.search(args.query, k=args.k)
     if args.json:
-        _print_json({"query": args.query, "hits": [h.to_dict() for h in hits], "freshness": fresh.to_dict()})
+        _print_json({"query": args.query, "hits": [h.to_dict() for h in hits], "freshness": fresh.to_dict(),
+                     "partial": fresh.building.to_dict() if fresh.building else None})
         return 0
     if not hits:
         print("no hits", file=sys.stderr)
@@ -544,7 +545,12 @@ def _cmd_status(args: argparse.Namespace) -> int:
         how = "polling" if status.watcher.get("polling") else "file-system events"
         print(f"  watched by  pid {status.watcher.get('pid')} since {since} ({how}), "
               f"{status.watcher.get('updates', 0)} update(s)")
-    if status.pending_changes:
+    if status.building:
+        b = status.building
+        state = "being built" if b["running"] else "interrupted (run `codeassist index` to finish it)"
+        print(f"  build       {b['files_done']:,} of {b['files_total']:,} files so far, {state}; "
+              "answers until then are partial")
+    elif status.pending_changes:
         print(f"  {status.pending_changes} file(s) changed since; run `codeassist index` to update"
               + (" (the watcher is on it)" if status.watcher else ""))
     else:

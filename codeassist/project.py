@@ -18,7 +18,7 @@ from .errors import RepositoryError
 from .index import lookup
 from .index.indexer import IndexStats, ProgressCallback, build_index
 from .index.location import index_dir
-from .index.reader import IndexReader
+from .index.reader import BuildProgress, IndexReader
 from .index.store import open_reader
 from .results import Context, IndexStatus, ReferenceInfo, SearchHit, SymbolInfo
 
@@ -72,6 +72,10 @@ class Project:
         from .index.freshness import check_freshness
 
         return self._read(check_freshness, self.root)
+
+    def build_progress(self) -> BuildProgress | None:
+        """An unfinished big index run (the index then holds part of the repository), if any."""
+        return self._read(IndexReader.build_progress)
 
     def catch_up(self) -> CatchUp:
         """Update a stale index first when the change is small, else say how far behind it is."""
@@ -189,8 +193,7 @@ def open_project(path: str | os.PathLike[str] = ".", **settings: Any) -> Project
     """Open the repository at ``path`` (not indexed: call ``.index()``); keyword arguments
     override settings (see :class:`codeassist.config.Settings`)."""
     root = Path(path).expanduser()
-    if not root.exists():
-        raise RepositoryError(f"{root} does not exist; pass the path of a repository folder")
     if not root.is_dir():
-        raise RepositoryError(f"{root} is not a folder; pass the path of a repository folder")
+        what = "is not a folder" if root.exists() else "does not exist"
+        raise RepositoryError(f"{root} {what}; pass the path of a repository folder")
     return Project(root.resolve(), load_settings(settings))

@@ -81,6 +81,8 @@ class IndexStatus:
     #: the process keeping this index current (``codeassist watch``, the UI, an MCP server):
     #: pid, since, polling, updates, last_update; None when nothing watches it
     watcher: dict[str, object] | None = None
+    #: an unfinished big index run: files_done, files_total, running, started; None when none
+    building: dict[str, object] | None = None
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)

@@ -122,20 +122,20 @@ class _Spec:
         self.spec = spec
         self.lines = lines
         anywhere, anchored = [], []  # patterns that match at any depth, and the others
-        for pattern in spec.patterns:
-            regex = getattr(pattern, "regex", None)
-            if pattern.include is not None and regex is not None:
-                text = _NAMED_GROUP.sub("(?:", regex.pattern)
-                if text.startswith(_ANY_DEPTH):  # "(?:^|/)" finds it without backtracking
-                    anywhere.append(text[len(_ANY_DEPTH):])
-                else:
-                    anchored.append(text)
+        active = [p for p in spec.patterns if p.include is not None]
+        combinable = all(isinstance(getattr(p, "regex", None), re.Pattern) for p in active)
+        for pattern in active if combinable else ():
+            text = _NAMED_GROUP.sub("(?:", pattern.regex.pattern)
+            if text.startswith(_ANY_DEPTH):  # "(?:^|/)" finds it without backtracking
+                anywhere.append(text[len(_ANY_DEPTH):])
+            else:
+                anchored.append(text)
         parts = ([f"(?:^|/)(?:{'|'.join(anywhere)})"] if anywhere else []) + [f"(?:{a})" for a in anchored]
         try:
             self.any: re.Pattern[str] | None = re.compile("|".join(parts)) if parts else None
         except re.error:  # a pattern that does not combine: check pattern by pattern
             self.any = None
-        self.empty = not parts
+        self.empty = not active
 
     def check(self, path: str) -> tuple[bool | None, int | None]:
         """Whether the last pattern matching ``path`` ignores it (None: none matches), and

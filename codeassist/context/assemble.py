@@ -329,8 +329,8 @@ class _Assembler:
         files = sorted(self.texts.files, key=lambda f: (-ranking.file_rank.get(f, 0.0), self.texts.files[f].path))
         for level in (0, 1):
             for i, file_id in enumerate(files):
-                if i % 256 == 0:
-                    self.symbols.load(files[i:i + 256])
+                if i % 64 == 0:  # in batches: most maps stop after a few files
+                    self.symbols.load(files[i:i + 64])
                 for sym in self.symbols.of_file(file_id):
                     key = (file_id, sym.name)
                     if key not in done and self.symbols.depth(sym) == level and not sym.name.startswith("_"):

@@ -424,7 +424,7 @@ def _reuse_stale(index: IndexReader, cache: Path) -> ReferenceGraph | None:
     before = {path: h for path, h in stored}
     changed = sum(1 for path, (_f, h) in now.items() if before.get(path) != h)
     changed += sum(1 for path in before if path not in now)
-    if changed > max(25, STALE_MAX_SHARE * len(current)):
+    if changed > STALE_MAX_SHARE * len(current):
         return None
     graph.file_ids = np.array([now.get(path, (-1, ""))[0] for path, _h in stored], dtype=np.int64)
     return graph

@@ -12,6 +12,7 @@ from ..config import Settings
 from ..errors import IndexLockedError, IndexNotBuiltError
 from .freshness import Freshness, check_freshness
 from .indexer import IndexStats, build_index
+from .reader import BuildProgress
 from .store import open_reader
 from .watcher import watcher_info
 
@@ -27,9 +28,17 @@ class CatchUp:
     updated: IndexStats | None = None
     #: a line for the user ("" when the index was up to date)
     note: str = ""
+    #: an unfinished big index run: the index holds part of the repository
+    building: BuildProgress | None = None
+
+    @property
+    def partial(self) -> bool:
+        return self.building is not None
 
     def to_dict(self) -> dict[str, object]:
         data = self.before.to_dict()
+        data["partial"] = self.partial
+        data["building"] = self.building.to_dict() if self.building else None
         data["updated_files"] = (self.updated.added + self.updated.updated + self.updated.removed
                                  if self.updated else 0)
         data["note"] = self.note
@@ -43,6 +52,10 @@ def catch_up(root: Path, index_dir: Path, settings: Settings) -> CatchUp:
     the command that needs one says how to build it."""
     try:
         with open_reader(index_dir) as index:
+            building = index.build_progress()
+            if building is not None:  # answer from what is there, at once, and say so
+                return CatchUp(Freshness(changed_files=max(0, building.total - building.done)),
+                               note=building.describe(), building=building)
             before = check_freshness(index, root)
     except IndexNotBuiltError:
         return CatchUp(Freshness())

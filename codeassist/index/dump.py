@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .reader import unpack_text
 from .store import Store
 
 __all__ = ["dump_index"]
@@ -28,9 +29,10 @@ def dump_index(folder: Path, *, fts_words: int = 300) -> dict[str, object]:
         refs = q(
             "SELECT f.path, r.name, r.kind, r.lines, s.qualname FROM refs r JOIN files f ON f.id=r.file_id"
             " LEFT JOIN symbols s ON s.id=r.symbol_id")
-        chunks = q(
-            "SELECT f.path, c.start_line, c.end_line, c.text, s.qualname FROM chunks c"
-            " JOIN files f ON f.id=c.file_id LEFT JOIN symbols s ON s.id=c.symbol_id")
+        chunks = sorted(((path, start, end, unpack_text(text), qualname) for path, start, end, text, qualname in
+                         conn.execute("SELECT f.path, c.start_line, c.end_line, c.text, s.qualname FROM chunks c"
+                                      " JOIN files f ON f.id=c.file_id LEFT JOIN symbols s ON s.id=c.symbol_id")),
+                        key=repr)
         # the lexical index must answer exactly as a fresh one: every distinct word of every chunk
         words = sorted({w for _, _, _, text, _ in chunks for w in text.split() if w.isalnum()})[:fts_words]
         fts = {word: sorted(conn.execute(

@@ -24,7 +24,7 @@ from ..config import Settings
 from ..walker import walk
 from .lock import WriterLock
 from .faults import NO_FAULTS, FaultPlan
-from .reader import LANDMARKS_KEY
+from .reader import BUILD_KEY, LANDMARKS_KEY
 from .store import Store
 from .worker import FileOutcome, FileProcessor, FileTask, init_worker, process_batch
 
@@ -39,6 +39,7 @@ _COMMIT_EVERY_S = 1.0
 #: skip reasons that a chmod or a retry can cure without changing size or mtime: never cached
 _TRANSIENT_SKIPS = frozenset({"permission-denied", "vanished"})
 _COMMIT_EVERY_FILES = 500
+_ANNOUNCE_FILES = 1000  # an update of this many files says how far it is (a cold build always does)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +221,9 @@ def _update(store: Store, root: Path, settings: Settings, report: ProgressCallba
     last_commit = time.monotonic()
     in_txn = False
     done = 0
+    # a big run tells readers how far it is: they answer from what is there and say so
+    announce = cold or total >= _ANNOUNCE_FILES
+    started_at = time.time()
     try:
         for outcome in _run(tasks, settings, store.path.parent / "parse-journal", faults):
             if not in_txn:
@@ -230,6 +234,9 @@ def _update(store: Store, root: Path, settings: Settings, report: ProgressCallba
             report(Progress("parse", done, total, outcome.relpath))
             now = time.monotonic()
             if now - last_commit >= _COMMIT_EVERY_S or done % _COMMIT_EVERY_FILES == 0:
+                if announce:
+                    store.set_meta(BUILD_KEY, json.dumps({"pid": os.getpid(), "done": done, "total": total,
+                                                          "started": started_at}))
                 store.commit()
                 in_txn = False
                 last_commit = now
@@ -247,6 +254,8 @@ def _update(store: Store, root: Path, settings: Settings, report: ProgressCallba
     stats.timings["finish"] = time.perf_counter() - t1
 
     stats.skipped = dict(walk_skips)
+    if announce:
+        store.delete_meta(BUILD_KEY)
     ignored = sum(walked.ignored_by.values())
     if ignored and ignored >= len(walked.files):
         stats.ignored_mostly_by = dict(walked.ignored_by.most_common(3))

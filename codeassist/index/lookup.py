@@ -98,6 +98,7 @@ def index_status(root: Path, index_dir: Path, settings: Settings, *, check_pendi
         return IndexStatus(str(root), str(index_dir), indexed=False)
     with open_reader(index_dir) as index:
         counts = index.counts()
+        building = index.build_progress()
         last = index.last_indexed()
         pending = pending_changes(index, root, settings) if check_pending else 0
         embed_units = 0
@@ -113,7 +114,7 @@ def index_status(root: Path, index_dir: Path, settings: Settings, *, check_pendi
         languages=counts.languages, symbols=counts.symbols, references=counts.references,
         chunks=counts.chunks, skipped=counts.skipped, last_indexed=last, index_bytes=size,
         pending_changes=pending, embed_units=embed_units, embedded=counts.embedded,
-        watcher=watcher_info(index_dir))
+        watcher=watcher_info(index_dir), building=building.to_dict() if building else None)
 
 
 def _size(path: Path) -> int:

@@ -11,6 +11,7 @@ A reader is not thread-safe (one SQLite connection): open one per thread or per 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -20,13 +21,14 @@ from ..parsing.kinds import CALLABLE_KINDS, EMBEDDED_KINDS
 
 __all__ = [
     "IndexReader", "IndexedFile", "FileRow", "ChunkRow", "SymbolRef", "SymbolDetail", "ReferenceRow",
-    "IndexCounts", "StoredVectorSpec", "StagedVectors", "EmbedUnit", "LANDMARKS_KEY",
+    "IndexCounts", "StoredVectorSpec", "StagedVectors", "EmbedUnit", "LANDMARKS_KEY", "BUILD_KEY", "BuildProgress",
 ]
 
 #: SQLite's default limit on host parameters is 32766 in current builds, 999 in old ones
 _PARAMETER_BATCH = 500
 _LIVE = "skip IS NULL"
 #: meta key of the walk's landmarks: folders and ignore files with their mtimes (``walker``)
+BUILD_KEY = "build_progress"  # a big run under way: {"pid", "done", "total", "started"}
 LANDMARKS_KEY = "walk_landmarks"  # an indexed file (not skipped as binary, too large, secret ...)
 
 T = TypeVar("T")
@@ -37,6 +39,33 @@ def in_batches(values: Iterable[T], size: int = _PARAMETER_BATCH) -> Iterator[li
     unique = sorted(set(values))  # type: ignore[type-var]
     for start in range(0, len(unique), size):
         yield unique[start : start + size]
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # alive, another user's
+        return True
+    return True
+
+
+def unpack_text(value: str | bytes) -> str:
+    """A chunk's text as stored: plain, or zlib-compressed (see ``Store.add_parsed``)."""
+    if isinstance(value, bytes):
+        import zlib
+
+        return zlib.decompress(value).decode("utf-8")
+    return value
+
+
+def _chunk_row(row: tuple) -> ChunkRow:
+    return ChunkRow(*row[:5], unpack_text(row[5]))
 
 
 def _marks(values: Sequence[object]) -> str:
@@ -65,6 +94,29 @@ class IndexedFile:
     lines: int
     size: int
     hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class BuildProgress:
+    """A big index run (a cold build) that has not finished: the index holds ``done`` of
+    ``total`` files so far. ``running``: its process is alive (else it was interrupted, and
+    the next ``codeassist index`` resumes it)."""
+
+    done: int
+    total: int
+    running: bool
+    started: float
+
+    def describe(self) -> str:
+        if self.running:
+            return (f"the index is being built ({self.done:,} of {self.total:,} files so far): "
+                    "results are partial")
+        return (f"the index build was interrupted at {self.done:,} of {self.total:,} files: results are "
+                "partial; run `codeassist index` to finish it")
+
+    def to_dict(self) -> dict[str, object]:
+        return {"files_done": self.done, "files_total": self.total, "running": self.running,
+                "started": self.started}
 
 
 class ChunkRow(NamedTuple):
@@ -225,6 +277,18 @@ class IndexReader:
             return None
         return row[0] if row else None
 
+    def build_progress(self) -> BuildProgress | None:
+        """The unfinished big index run, if any (see :class:`BuildProgress`)."""
+        raw = self.meta(BUILD_KEY)
+        if not raw:
+            return None
+        try:
+            data = json.loads(raw)
+            pid, done, total, started = int(data["pid"]), int(data["done"]), int(data["total"]), float(data["started"])
+        except (ValueError, KeyError, TypeError):
+            return None
+        return BuildProgress(done, total, _alive(pid), started)
+
     def landmarks(self) -> list[tuple[str, int]]:
         """(relative path, mtime_ns) of the folders and ignore files the last run's walk saw."""
         import json
@@ -301,13 +365,13 @@ class IndexReader:
     # ------------------------------------------------------------------ chunks
     def chunks(self, chunk_ids: Iterable[int]) -> dict[int, ChunkRow]:
         """The chunks with these ids (missing ones are left out)."""
-        return {r[0]: ChunkRow(*r) for r in self._rows_in(
+        return {r[0]: _chunk_row(r) for r in self._rows_in(
             "SELECT id, file_id, start_line, end_line, symbol_id, text FROM chunks WHERE id IN ({marks})", chunk_ids)}
 
     def chunk(self, chunk_id: int) -> ChunkRow | None:
         row = self._one("SELECT id, file_id, start_line, end_line, symbol_id, text FROM chunks WHERE id=?",
                         (chunk_id,))
-        return ChunkRow(*row) if row else None
+        return _chunk_row(row) if row else None
 
     def chunk_at(self, file_id: int, line: int) -> ChunkRow | None:
         """The first chunk of a file that contains ``line``."""
@@ -315,7 +379,7 @@ class IndexReader:
             "SELECT id, file_id, start_line, end_line, symbol_id, text FROM chunks"
             " WHERE file_id=? AND start_line<=? AND end_line>=? ORDER BY start_line LIMIT 1",
             (file_id, line, line))
-        return ChunkRow(*row) if row else None
+        return _chunk_row(row) if row else None
 
     def line_text(self, file_id: int, line: int) -> str:
         """One line of a file as the index holds it ("" when no chunk covers it)."""
@@ -333,7 +397,8 @@ class IndexReader:
 
     def chunk_texts(self, file_id: int) -> list[tuple[int, str]]:
         """(start line, text) of a file's chunks in line order: the file as the index saw it."""
-        return self._all("SELECT start_line, text FROM chunks WHERE file_id=? ORDER BY start_line", (file_id,))
+        return [(start, unpack_text(text)) for start, text in self._all(
+            "SELECT start_line, text FROM chunks WHERE file_id=? ORDER BY start_line", (file_id,))]
 
     def chunks_for_symbols(self, symbol_ids: Iterable[int]) -> dict[int, int]:
         """For each symbol, the chunk where its definition starts."""

@@ -74,6 +74,8 @@ class SearchOut(TypedDict):
     repo: str
     query: str
     hits: list[SearchHitOut]
+    #: while a big index run is unfinished: files_done, files_total, running, started
+    partial: dict[str, Any] | None
 
 
 def _snippet(text: str) -> str:
@@ -92,12 +94,15 @@ def search(workspace: Workspace, query: Annotated[str, Field(description="a ques
     out: list[SearchHitOut] = [
         {"path": h.path, "start_line": h.start_line, "end_line": h.end_line, "symbol": h.symbol, "kind": h.kind,
          "score": h.score, "snippet": _snippet(h.text), "sources": h.sources} for h in hits]
-    lines = [f"{len(out)} hit(s) for {query[:200]!r} in {name}:"]
+    building = project.build_progress()
+    lines = [f"{len(out)} hit(s) for {query[:200]!r} in {name}:"
+             + (f" (partial: {building.describe()})" if building else "")]
     for h in out:
         label = f"  {h['symbol']} ({h['kind']})" if h["symbol"] else ""
         lines.append(f"\n{h['path']}:{h['start_line']}-{h['end_line']}{label}  [found by {', '.join(h['sources'])}]")
         lines += [f"    {line}" for line in h["snippet"].split("\n")]
-    return ToolResult({"repo": name, "query": query, "hits": out}, "\n".join(lines))
+    return ToolResult({"repo": name, "query": query, "hits": out,
+                       "partial": building.to_dict() if building else None}, "\n".join(lines))
 
 
 # ---------------------------------------------------------------------- symbols
