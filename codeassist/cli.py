@@ -539,7 +539,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
     _print_counts(status, sys.stdout)
     if status.embed_units:
         share = status.embedded / status.embed_units
-        print(f"  vectors     {status.embedded:>9,}   of {status.embed_units:,} symbols ({share:.0%})")
+        more = "; the most-used definitions come first, dense search uses those" if share < 1 else ""
+        print(f"  vectors     {status.embedded:>9,}   of {status.embed_units:,} symbols ({share:.0%}){more}")
     if status.watcher:
         since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(status.watcher.get("since", 0))))
         how = "polling" if status.watcher.get("polling") else "file-system events"
@@ -596,6 +597,8 @@ def _eval_history(args: argparse.Namespace) -> int:
     print("changed lines all in full items, by budget: " + "  ".join(f"{b // 1000}k" for b in budgets))
     for name, values in report.full_coverage.items():
         print(f"{name:<16} " + "  ".join(f"{values[b]:.3f}" for b in budgets))
+    if report.coverage_drops:
+        print(f"coverage drops: {report.coverage_drops} time(s) a budget missed a fix the next smaller one covered")
     return 0
 
 

@@ -98,6 +98,9 @@ class Settings:
     embed_base_url: str = ""
     #: environment variable holding that server's API key
     embed_api_key_env: str = "OPENAI_API_KEY"
+    #: texts per request to that server, and requests in flight at once
+    embed_batch: int = 64
+    embed_concurrency: int = 4
     #: tokens of each unit's text that are embedded (cost grows faster than linearly)
     embed_max_tokens: int = 48
     #: "auto" (bf16 on CPUs with AMX, where it embeds 2.5-3.5x faster; else fp32), "fp32" or

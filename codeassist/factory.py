@@ -41,7 +41,8 @@ def make_embedder(settings: Settings, *, cached: bool = True) -> Embedder:
                 "config file or CODEASSIST_EMBED_BASE_URL"
             )
         inner = OpenAIEmbedder(settings.embed_model, base_url=settings.embed_base_url,
-                               api_key=os.environ.get(settings.embed_api_key_env))
+                               api_key=os.environ.get(settings.embed_api_key_env), batch_size=settings.embed_batch,
+                               concurrency=settings.embed_concurrency)
     else:
         raise EmbeddingError(
             f"unknown embedder {settings.embedder!r}; use 'sentence-transformers' or 'openai'"

@@ -61,6 +61,9 @@ class HistoryReport:
     full_coverage: dict[str, dict[int, float]] = field(default_factory=dict)
     seconds: float = 0.0
     per_case: list[dict[str, object]] = field(default_factory=list)
+    #: (case, budget) pairs where a budget lost a fix that the next smaller budget covered
+    #: (coverage should only grow with the budget)
+    coverage_drops: int = 0
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -204,8 +207,10 @@ def evaluate_history(root: Path, *, limit: int = 50, budgets: tuple[int, ...] = 
                 row[f"bm25@{budget}"] = base
             per_case.append(row)
     total = len(cases)
+    drops = sum(1 for row in per_case for small, big in zip(budgets, budgets[1:])
+                if row[f"full@{small}"] and not row[f"full@{big}"])
     return HistoryReport(
         str(root), total,
         {name: {k: round(count[k] / total, 3) for k in (1, 5, 10)} for name, count in found.items()},
         {name: {b: round(count[b] / total, 3) for b in budgets} for name, count in covered.items()},
-        round(time.perf_counter() - started, 1), per_case)
+        round(time.perf_counter() - started, 1), per_case, drops)

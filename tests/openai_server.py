@@ -90,8 +90,11 @@ OVERFLOW_FORMS: dict[str, tuple[int, dict[str, Any]]] = {
 @dataclass
 class ServerState:
     requests: list[dict[str, Any]] = field(default_factory=list)
-    #: (status, body) answers to give before behaving normally again (embeddings and chat)
+    #: (status, body) answers to give before behaving normally again (embeddings and chat);
+    #: status 0 drops the connection without an answer, -1 answers only after body["sleep"] s
     failures: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    #: failures meet only embedding requests of at least this many texts (not a one-text probe)
+    failure_min_inputs: int = 0
     #: scripted chat replies, used in order; when empty, ``default_reply``
     replies: list[Reply] = field(default_factory=list)
     default_reply: Reply = field(default_factory=Reply)
@@ -139,7 +142,10 @@ class _Handler(BaseHTTPRequestHandler):
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
+            pass
 
     def do_GET(self) -> None:  # noqa: N802 - http.server API
         with self.state.lock:
@@ -159,8 +165,16 @@ class _Handler(BaseHTTPRequestHandler):
         with self.state.lock:
             self.state.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
                                         "body": payload, "raw": raw.decode("utf-8", "replace")})
-            failure = self.state.failures.pop(0) if self.state.failures else None
-        if failure is not None:
+            inputs = payload.get("input") if isinstance(payload, dict) else None
+            batch = len(inputs) if isinstance(inputs, list) else 1
+            failure = (self.state.failures.pop(0) if self.state.failures
+                       and batch >= self.state.failure_min_inputs else None)
+        if failure is not None and failure[0] == 0:
+            self.close_connection = True  # a dropped connection: no status line at all
+            return
+        if failure is not None and failure[0] == -1:
+            time.sleep(float(failure[1]["sleep"]))  # slower than the client waits
+        elif failure is not None:
             self._send(*failure)
             return
         if self.path.rstrip("/").endswith("/embeddings"):

@@ -281,3 +281,41 @@ def test_graph_source_adds_what_a_hit_uses_and_what_uses_it(make_repo):
     without = project.search("finalize the invoice", k=10, sources={"lexical", "symbol", "path"})
     assert all("graph" not in h.sources for h in without)
     assert "billing.discounts.apply_discounts" not in {h.symbol for h in without}
+
+
+def test_file_source_ranks_the_file_that_holds_all_of_an_issues_words(make_repo):
+    """An issue's words are spread over the file a fix touches; no single function holds them."""
+    spread = "\n\n".join(f"def step_{w}(state):\n    \"\"\"Handle the {w} part.\"\"\"\n    return state.{w}_{i}\n"
+                         for i, w in enumerate(["tokenizer", "lexeme", "backslash", "escapes", "quoting",
+                                                "terminator"]))
+    root = make_repo({
+        "shell/split.py": spread,
+        "shell/words.py": "def describe():\n    \"\"\"tokenizer tokenizer tokenizer tokenizer\"\"\"\n    return 1\n",
+        "shell/other.py": "def backslash_count(s):\n    return s.count('\\\\')\n",
+    })
+    project = codeassist.open(root)
+    project.index()
+    question = "The tokenizer splits a lexeme wrongly when backslash escapes meet quoting before the terminator"
+    with project.reader() as index:
+        from codeassist.search.engine import _files
+
+        files = [index.chunks([cid])[cid].file_id for cid, _s, _w in _files(index, question, 10)]
+        assert index.paths_of(files[:1]) == {files[0]: "shell/split.py"}
+    hits = project.search(question, k=5)
+    assert hits[0].path == "shell/split.py"
+    assert "file" in hits[0].sources
+
+
+def test_tests_and_examples_rank_below_the_code_they_exercise(make_repo):
+    code = "def parse_duration(text):\n    \"\"\"Parse a duration such as 3h20m into seconds.\"\"\"\n    return 0\n"
+    test = ("from lib.duration import parse_duration\n\n" + "\n".join(
+        f"def test_parse_duration_{i}():\n    \"\"\"Parse a duration such as {i}h into seconds.\"\"\"\n"
+        f"    assert parse_duration('{i}h') == {i * 3600}\n" for i in range(6)))
+    example = "from lib.duration import parse_duration\n\n# parse a duration into seconds\nprint(parse_duration('3h'))\n"
+    root = make_repo({"lib/duration.py": code, "tests/test_duration.py": test, "examples/duration_demo.py": example})
+    project = codeassist.open(root)
+    project.index()
+    hits = project.search("parse a duration into seconds", k=5)
+    assert hits[0].path == "lib/duration.py", [h.path for h in hits]
+    about_tests = project.search("tests that parse a duration into seconds", k=5)
+    assert about_tests[0].path == "tests/test_duration.py"  # asked about tests: no demotion

@@ -370,3 +370,59 @@ def test_a_mirror_missing_a_vector_makes_the_run_take_the_full_way(multi_repo):
     vector_ids, table = _vector_ids(project)
     assert vector_ids == table and _staged(project) == (set(), set())
     assert set(VectorMirror.open(folder, _meta(project, META_KEY)).rows()) == table
+
+
+def test_embedding_server_failures_lose_and_duplicate_nothing(make_repo):
+    """Requests in flight at once; a 429, a 503, dropped connections and a request slower than
+    the timeout are retried; a failure that is not retried keeps what was stored, and the next run
+    sends only what is missing."""
+    from codeassist.index.store import open_reader as reader_of
+
+    root = make_repo(generated_python_files(12, functions=6))
+    settings = dict(embedder="openai", embed_model="embed-1", embed_batch=8, embed_concurrency=4)
+    with LocalOpenAIServer() as server:
+        server.state.failures = [
+            (429, {"error": {"message": "rate limited", "type": "rate_limit"}}),
+            (0, {}),  # a dropped connection mid-batch
+            (503, {"error": {"message": "overloaded"}}),
+            (0, {}),
+        ]
+        server.state.failure_min_inputs = 2  # batches, in flight together (not the one-text probe)
+        project = codeassist.open(root, embed_base_url=server.base_url, **settings)
+        stats = project.index()
+        assert not stats.embed_error
+        assert stats.embedded == stats.embed_units == 12 * 6
+        assert not server.state.failures  # every scripted failure was met, and retried
+        bodies = [r["body"] for r in server.state.requests if r["path"].endswith("/embeddings")]
+        assert max(len(b["input"]) for b in bodies) <= 8
+        with reader_of(project.index_dir) as index:
+            ids = index.vector_ids()
+        assert len(ids) == len(set(ids)) == stats.embed_units
+
+        # a failure the client does not retry (400) stops the stage; what was stored stays
+        for i in range(12, 18):
+            (root / f"pkg/new_{i}.py").write_text(
+                "\n".join(f"def added_{i}_{j}(x):\n    return x + {j}\n" for j in range(6)))
+        server.state.failures = [(400, {"error": {"message": "bad input"}})]
+        failed = project.index()
+        assert failed.embed_error and "bad input" in failed.embed_error
+        assert project.symbols("added_12_0")  # the lexical index is complete regardless
+        with reader_of(project.index_dir) as index:
+            assert index.embedded_count() == 12 * 6  # what the first run stored is still there
+        resumed = project.index()
+        assert not resumed.embed_error and resumed.embedded == resumed.embed_units == 18 * 6
+        with reader_of(project.index_dir) as index:
+            ids = index.vector_ids()
+        assert len(ids) == len(set(ids)) == 18 * 6
+        assert len(project._dense_searcher().function(reader_of(project.index_dir))("added", 500)) >= 1
+
+
+def test_a_request_slower_than_the_timeout_is_retried(make_repo):
+    from codeassist.embeddings.openai_compat import OpenAIEmbedder
+
+    with LocalOpenAIServer() as server:
+        server.state.failures = [(-1, {"sleep": 1.5})]
+        embedder = OpenAIEmbedder("embed-1", base_url=server.base_url, timeout=0.5, concurrency=1)
+        vectors = embedder.embed_documents(["alpha beta", "gamma delta"])
+        assert vectors.shape[0] == 2
+        assert len([r for r in server.state.requests if r["path"].endswith("/embeddings")]) == 2

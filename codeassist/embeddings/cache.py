@@ -85,6 +85,7 @@ class CachedEmbedder:
         self.inner = inner
         self.cache = cache
         self.model_id = inner.model_id
+        self.preferred_batch = getattr(inner, "preferred_batch", 0)
         #: texts actually sent to the model (the rest were cache hits)
         self.computed = 0
 

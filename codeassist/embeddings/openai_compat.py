@@ -1,6 +1,11 @@
 """Embeddings from any OpenAI-compatible ``/v1/embeddings`` server (vLLM, TEI, Ollama, OpenAI).
 
-Uses the ``openai`` client. Requests are batched; vectors are normalised locally.
+Uses the ``openai`` client. Texts go in batches, several requests in flight (a GPU server such
+as vLLM or TEI batches concurrent requests itself); vectors are normalised locally. Failures: a
+429, a 5xx, a timeout or a dropped connection are retried with backoff (the client's own
+retries, honouring ``Retry-After``); a batch that still fails raises ``EmbeddingError``, and the
+batches already stored stay stored (the index keeps vectors by content key: a later run sends
+only what is missing, and nothing is stored twice).
 """
 
 from __future__ import annotations
@@ -19,13 +24,17 @@ class OpenAIEmbedder:
     """Embeds through ``POST {base_url}/embeddings``."""
 
     def __init__(self, model: str, *, base_url: str, api_key: str | None = None,
-                 batch_size: int = 128, timeout: float = 60.0, query_prefix: str = "",
-                 document_prefix: str = "") -> None:
+                 batch_size: int = 64, concurrency: int = 4, timeout: float = 60.0, retries: int = 3,
+                 query_prefix: str = "", document_prefix: str = "") -> None:
         if not model:
             raise EmbeddingError("the OpenAI-compatible embedder needs a model name: set embed_model")
         self.model = model
         self.base_url = base_url.rstrip("/")
-        self.batch_size = batch_size
+        self.batch_size = max(1, batch_size)
+        self.concurrency = max(1, concurrency)
+        #: texts worth handing over at once: enough to keep every request slot busy
+        self.preferred_batch = self.batch_size * self.concurrency
+        self._retries = retries
         self.query_prefix = query_prefix
         self.document_prefix = document_prefix
         self.model_id = f"openai:{self.base_url}:{model}:{query_prefix}:{document_prefix}"
@@ -39,22 +48,23 @@ class OpenAIEmbedder:
             from openai import OpenAI
 
             self._client = OpenAI(base_url=self.base_url, api_key=self._api_key, timeout=self._timeout,
-                                  max_retries=2)
+                                  max_retries=self._retries)
         return self._client
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
         import numpy as np
         import openai
 
-        out: list[list[float]] = []
-        for start in range(0, len(texts), self.batch_size):
-            batch = list(texts[start : start + self.batch_size])
+        batches = [list(texts[start: start + self.batch_size]) for start in range(0, len(texts), self.batch_size)]
+        client = self._client_()
+
+        def request(batch: list[str]) -> list[list[float]]:
             try:
-                response = self._client_().embeddings.create(model=self.model, input=batch)
+                response = client.embeddings.create(model=self.model, input=batch)
             except openai.APIError as exc:
                 raise EmbeddingError(
                     f"the embedding server at {self.base_url} failed: {exc}; check embed_base_url, "
-                    "embed_model and the API key"
+                    "embed_model and the API key (a busy server: lower embed_concurrency)"
                 ) from None
             rows = sorted(response.data, key=lambda d: d.index)
             if len(rows) != len(batch):
@@ -62,7 +72,16 @@ class OpenAIEmbedder:
                     f"the embedding server at {self.base_url} returned {len(rows)} vectors for "
                     f"{len(batch)} texts"
                 )
-            out.extend(row.embedding for row in rows)
+            return [row.embedding for row in rows]
+
+        if self.concurrency > 1 and len(batches) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(batches))) as pool:
+                results = list(pool.map(request, batches))  # in order; the first failure raises
+        else:
+            results = [request(batch) for batch in batches]
+        out = [vector for result in results for vector in result]
         vectors = normalise(np.asarray(out, dtype=np.float32))
         if self._dims is None and len(vectors):
             self._dims = int(vectors.shape[1])

@@ -100,10 +100,20 @@ def _summary(doc: str) -> str:
 
 
 def _units(index: IndexReader, settings: Settings, *, pending_only: bool = True) -> list[EmbedUnit]:
-    """Symbols that get a vector (those without one yet, unless ``pending_only`` is False)."""
+    """Symbols that get a vector (those without one yet, unless ``pending_only`` is False), most
+    important first: public before private, then by how many files use the name. Where a CPU
+    cannot embed a whole monorepo soon, the vectors that exist are those most often wanted."""
     units = index.embed_units(pending_only=pending_only)
     if not settings.embed_tests:
         units = [u for u in units if not is_test_path(u.path)]
+    if len(units) > _BATCH:  # the order matters only when the stage takes more than one batch
+        uses = index.files_using()
+
+        def importance(unit: EmbedUnit) -> tuple[bool, int, str, int]:
+            name = re.split(r"\.|::", unit.qualname)[-1]
+            return name.startswith("_"), -uses.get(name, 0), unit.path, unit.start_line
+
+        units.sort(key=importance)
     return units
 
 
@@ -230,8 +240,9 @@ def _embed_units(index: IndexReader, embedder: Embedder, units: list[EmbedUnit],
 
     fresh: dict[str, np.ndarray] = {}
     done = 0
-    for start in range(0, len(units), _BATCH):
-        batch = units[start : start + _BATCH]
+    size = max(_BATCH, int(getattr(embedder, "preferred_batch", 0) or 0))  # a server with requests in flight
+    for start in range(0, len(units), size):
+        batch = units[start : start + size]
         texts = [unit_text(u.path, u.qualname, u.signature, u.doc, _body(index, u.file_id, u.start_line, u.doc))
                  for u in batch]
         matrix = embedder.embed_documents(texts)

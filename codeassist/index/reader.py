@@ -407,6 +407,20 @@ class IndexReader:
             " ORDER BY c.start_line LIMIT 1) FROM symbols s WHERE s.id IN ({marks})", symbol_ids)
             if chunk_id is not None}
 
+    def term_chunks(self, term: str, limit: int) -> list[tuple[int, int]]:
+        """(chunk id, file id) of up to ``limit`` chunks that hold ``term`` (in any column)."""
+        return self._all("SELECT c.id, c.file_id FROM chunks_fts JOIN chunks c ON c.id=chunks_fts.rowid"
+                         " WHERE chunks_fts MATCH ? LIMIT ?", ('"' + term.replace('"', '""') + '"', limit))
+
+    def file_lengths(self, file_ids: Iterable[int]) -> dict[int, int]:
+        """Lines of each of these files."""
+        return dict(self._rows_in("SELECT id, lines FROM files WHERE id IN ({marks})", file_ids))
+
+    def length_stats(self) -> tuple[int, float]:
+        """How many files the index holds, and their mean length in lines."""
+        row = self._one(f"SELECT COUNT(*), AVG(lines) FROM files WHERE {_LIVE}")
+        return (int(row[0]), float(row[1] or 0.0)) if row else (0, 0.0)
+
     def lexical_match(self, match: str, weights: Sequence[float], limit: int) -> list[int]:
         """Chunk ids for an FTS5 ``match`` expression, best BM25 first (``weights``: path,
         symbol, body, extra columns)."""
@@ -546,6 +560,10 @@ class IndexReader:
             "SELECT s.id, f.path, s.qualname, s.signature, s.doc, s.start_line, s.file_id FROM symbols s"
             f" JOIN files f ON f.id=s.file_id WHERE s.kind IN ({_marks(kinds)}){pending}"
             " ORDER BY f.path, s.start_line", kinds)]
+
+    def files_using(self) -> dict[str, int]:
+        """For every name used anywhere (its last component), how many files use it."""
+        return dict(self._all("SELECT last, COUNT(DISTINCT file_id) FROM refs GROUP BY last"))
 
     def embed_unit_paths(self) -> list[tuple[int, str]]:
         """(symbol id, path) of every definition of the kinds that get a vector."""

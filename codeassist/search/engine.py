@@ -6,6 +6,9 @@ Sources (each returns chunk ids in rank order):
 * ``symbol``  – identifiers and dotted names in the query matched against symbol names;
 * ``path``    – file paths and ``file:line`` / stack-trace locations mentioned in the query;
 * ``dense``   – nearest symbol vectors (when the index has embeddings);
+* ``file``    – whole files ranked by BM25 of the query's terms over all their chunks (an
+  issue's words are spread over a file; a symbol holds few of them), each standing for its
+  chunk that holds the most of those terms;
 * ``graph``   – neighbours of the best hits of the sources above in the reference graph: the
   definitions of what a hit uses, and the symbols that use a hit. A second pass: the other
   sources are fused first, their top hits seed the graph, and its ranking joins the fusion.
@@ -33,13 +36,24 @@ RRF_K = 20
 #: hit uses, personalised PageRank), and fuses a deeper list (60), where the flatter k = 60
 #: keeps more of the candidates several sources agree on (needle check at 16k tokens, textual:
 #: 95.0% with these, 91.7% with the search defaults; x/tools 86.7% vs 90.0%: one-two targets)
-CONTEXT_SOURCES = frozenset({"lexical", "symbol", "path", "dense"})
+CONTEXT_SOURCES = frozenset({"lexical", "symbol", "path", "dense", "file"})
 CONTEXT_RRF_K = 60
 SYMBOL_SHARE_EXPONENT = 1.0
 #: per-source weights in the fusion; identifiers typed by the user are strong evidence, a plain
 #: English word that happens to name a symbol ("simplify") is weak evidence
 SOURCE_WEIGHTS = {"lexical": 1.0, "symbol": 1.5, "symbol_word": 0.5, "path": 1.5, "dense": 1.0,
-                  "graph": 0.25}
+                  "graph": 0.25, "file": 1.0}
+#: file source: terms looked at (most specific first), and how many chunks make a term too
+#: common to say which file is meant
+FILE_TERMS = 40
+FILE_TERM_CAP = 2_000
+#: tests, examples and docs rank this much lower unless the query is about them: they mention
+#: the code they exercise, and are not it
+ASIDE_FACTOR = 0.6
+_ASIDE_WORDS = frozenset({"test", "tests", "testing", "example", "examples", "doc", "docs", "documentation",
+                          "readme", "changelog", "fixture", "fixtures", "doctest", "doctests", "sample", "demo"})
+_ASIDE_PATH = re.compile(r"(^|/)(examples?|samples?|demos?|docs?|benchmarks?)(/|$)|(^|/)tests?\.rs$"
+                         r"|\.(md|rst|txt)$|(^|/)CHANGE", re.I)
 #: graph source: how many fused hits seed it, and when a name is too common to follow
 GRAPH_SEEDS = 10
 _GRAPH_MAX_DEFINERS = 5
@@ -58,10 +72,11 @@ class _Candidate:
     contrib: dict[str, tuple[int, float]] = field(default_factory=dict)
     symbol_id: int | None = None  # a symbol that matched by name, shown instead of the chunk's
     rrf_k: int = RRF_K
+    factor: float = 1.0  # ASIDE_FACTOR for tests, examples and docs
 
     @property
     def score(self) -> float:
-        return sum(weight / (self.rrf_k + rank) for rank, weight in self.contrib.values())
+        return self.factor * sum(weight / (self.rrf_k + rank) for rank, weight in self.contrib.values())
 
     @property
     def sources(self) -> dict[str, int]:
@@ -69,7 +84,7 @@ class _Candidate:
 
 
 #: every retrieval source this module knows ("dense" needs a ``dense`` function)
-SOURCES = ("lexical", "symbol", "path", "dense", "graph")
+SOURCES = ("lexical", "symbol", "path", "dense", "file", "graph")
 
 #: query text, depth -> symbol ids, nearest first
 DenseSearch = Callable[[str, int], list[int]]
@@ -128,13 +143,69 @@ def _ranked(index: IndexReader, query: str, k: int, sources: set[str] | frozense
         add("symbol", _symbols(index, query, depth))
     if "path" in use:
         add("path", [(cid, None, SOURCE_WEIGHTS["path"]) for cid in _paths(index, query, depth)])
-    merged = _merge_by_symbol(index, list(candidates.values()))
+    if "file" in use:
+        add("file", _files(index, query, depth))
+    aside = _aside_chunks(index, candidates, query)
+    merged = _merge_by_symbol(index, list(candidates.values()), aside)
     ranked = sorted(merged, key=lambda c: (-c.score, c.chunk_id))
     if "graph" in use and ranked:
         add("graph", _graph(index, ranked[:GRAPH_SEEDS], depth))
-        merged = _merge_by_symbol(index, list(candidates.values()))
+        aside = _aside_chunks(index, candidates, query)
+        merged = _merge_by_symbol(index, list(candidates.values()), aside)
         ranked = sorted(merged, key=lambda c: (-c.score, c.chunk_id))
     return ranked[:k]
+
+
+def _files(index: IndexReader, query: str, limit: int) -> _SourceList:
+    """Files by BM25 of the query's terms over all their chunks (term frequency counted in
+    chunks), best first, each as its chunk holding the most (idf-weighted) query terms."""
+    import math
+
+    terms = sorted(query_terms(query), key=lambda t: (-len(t), t))[:FILE_TERMS]
+    if not terms:
+        return []
+    n_files, mean_lines = index.length_stats()
+    hits: dict[str, list[tuple[int, int]]] = {}
+    for term in terms:
+        rows = index.term_chunks(term, FILE_TERM_CAP)
+        if rows and len(rows) < FILE_TERM_CAP:  # else too common to tell files apart
+            hits[term] = rows
+    if not hits:
+        return []
+    tf: dict[int, dict[str, int]] = {}
+    chunk_weight: dict[int, float] = {}
+    chunk_file: dict[int, int] = {}
+    idf: dict[str, float] = {}
+    for term, rows in hits.items():
+        files = {f for _c, f in rows}
+        idf[term] = math.log(1 + (n_files - len(files) + 0.5) / (len(files) + 0.5))
+        for chunk_id, file_id in rows:
+            counts = tf.setdefault(file_id, {})
+            counts[term] = counts.get(term, 0) + 1
+            chunk_weight[chunk_id] = chunk_weight.get(chunk_id, 0.0) + idf[term]
+            chunk_file[chunk_id] = file_id
+    lengths = index.file_lengths(tf)
+    k1, b = 1.2, 0.75
+    score = {f: sum(idf[t] * n * (k1 + 1) / (n + k1 * (1 - b + b * lengths.get(f, mean_lines) / max(mean_lines, 1.0)))
+                    for t, n in counts.items()) for f, counts in tf.items()}
+    best_chunk: dict[int, int] = {}
+    for chunk_id, weight in sorted(chunk_weight.items(), key=lambda kv: (-kv[1], kv[0])):
+        best_chunk.setdefault(chunk_file[chunk_id], chunk_id)
+    ranked = sorted(score, key=lambda f: (-score[f], f))[:limit]
+    return [(best_chunk[f], None, SOURCE_WEIGHTS["file"]) for f in ranked]
+
+
+def _aside_chunks(index: IndexReader, candidates: dict[int, _Candidate], query: str) -> set[int]:
+    """Candidates in tests, examples and docs, when the query is not about those."""
+    words = {w.lower() for w in re.findall(r"[A-Za-z]+", query)}
+    if words & _ASIDE_WORDS or not candidates:
+        return set()
+    from ..walker import is_test_path
+
+    chunks = index.chunks(candidates)
+    paths = index.paths_of({c.file_id for c in chunks.values()})
+    return {cid for cid, c in chunks.items()
+            if (p := paths.get(c.file_id)) is not None and (is_test_path(p) or _ASIDE_PATH.search(p))}
 
 
 def _graph(index: IndexReader, seeds: list[_Candidate], limit: int) -> _SourceList:
@@ -185,7 +256,8 @@ def _graph(index: IndexReader, seeds: list[_Candidate], limit: int) -> _SourceLi
     return [(chunk_of[s], s, SOURCE_WEIGHTS["graph"]) for s in best if s in chunk_of]
 
 
-def _merge_by_symbol(index: IndexReader, candidates: list[_Candidate]) -> list[_Candidate]:
+def _merge_by_symbol(index: IndexReader, candidates: list[_Candidate],
+                     aside: set[int] | frozenset[int] = frozenset()) -> list[_Candidate]:
     """One candidate per enclosing symbol: several chunks of one function are one hit, and so
     are the definitions of one name in one file (``@overload`` stubs and the implementation).
 
@@ -193,6 +265,8 @@ def _merge_by_symbol(index: IndexReader, candidates: list[_Candidate]) -> list[_
     """
     if not candidates:
         return []
+    for cand in candidates:
+        cand.factor = ASIDE_FACTOR if cand.chunk_id in aside else 1.0
     chunks = index.chunks(c.chunk_id for c in candidates)
     symbol_of = {
         c.chunk_id: c.symbol_id if c.symbol_id is not None else (
@@ -222,7 +296,7 @@ def _merge_by_symbol(index: IndexReader, candidates: list[_Candidate]) -> list[_
                 if source not in contrib or rank < contrib[source][0]:
                     contrib[source] = (rank, weight)
         symbol = best.symbol_id if best.symbol_id is not None else first_symbol.get(key)
-        merged.append(_Candidate(best.chunk_id, contrib, symbol, best.rrf_k))
+        merged.append(_Candidate(best.chunk_id, contrib, symbol, best.rrf_k, best.factor))
     return merged
 
 
