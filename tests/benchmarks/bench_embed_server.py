@@ -102,9 +102,8 @@ def main() -> None:
         remote = LocalOpenAIServer()
         remote.__enter__()
         servers.append((f"remote-like ({args.latency_ms:.0f} ms a request)", remote.base_url, remote))
-        original = remote.state.failures  # a latency on every request: a sleep before each answer
+        # a latency on every request: the test server sleeps before each answer
         remote.state.failures = _Endless((-1, {"sleep": args.latency_ms / 1000}))
-        del original
     print(f"{len(texts)} texts of ~48 tokens, {args.batch} per request; texts/second\n")
     print("| server | " + " | ".join(f"{c} in flight" for c in levels) + " |")
     print("|---|" + "---|" * len(levels))
