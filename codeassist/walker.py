@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pathspec
 
 __all__ = ["WalkEntry", "WalkResult", "walk", "SKIP_REASONS", "is_test_path", "IgnoreRules", "TrackedFiles",
-           "git_tracked"]
+           "git_tracked", "PreviousWalk"]
 
 _TEST_PATH = re.compile(
     r"(^|/)(tests?|testing|testdata|__tests__|spec)(/|$)|(^|/)test_[^/]*$|_test\.[a-z]+$|\.(spec|test)\.[jt]sx?$"
@@ -108,6 +108,19 @@ class WalkResult:
     landmarks: list[tuple[str, int]] = field(default_factory=list)
     #: entries (a folder counts once) skipped by each ignore rule, ``file:line pattern``
     ignored_by: Counter[str] = field(default_factory=Counter)
+    #: the rule that skipped each ignored entry (what the next incremental walk carries over)
+    rule_of: dict[str, str] = field(default_factory=dict)
+    #: how this walk went: "full", or "incremental" (folders whose listing had not changed were
+    #: not listed again)
+    mode: str = "full"
+    #: when the walk began (wall clock): a folder changed in the same clock tick as it was
+    #: listed keeps its mtime, so the next walk lists again folders changed that recently
+    started_ns: int = 0
+
+    def memo(self, settings: Settings) -> dict[str, object]:
+        """What the next walk needs to skip unchanged folders (stored with the index)."""
+        return {"settings": _walk_settings_key(settings), "started_ns": self.started_ns, "landmarks": self.landmarks,
+                "skipped": [[rel, reason, self.rule_of.get(rel, "")] for rel, reason in self.skipped]}
 
     def skipped_by_reason(self) -> Counter[str]:
         return Counter(reason for _, reason in self.skipped)
@@ -277,11 +290,109 @@ def git_tracked(root: str) -> TrackedFiles | None:
     return TrackedFiles(files, frozenset(folders))
 
 
-def walk(root: Path, settings: Settings) -> WalkResult:
-    """Walk ``root`` and return the candidate files (sorted) and the skipped paths."""
+def _walk_settings_key(settings: Settings) -> str:
+    return repr((sorted(settings.extra_ignores), sorted(settings.secret_patterns), settings.include_secrets,
+                 settings.max_file_bytes))
+
+
+@dataclass
+class PreviousWalk:
+    """The last complete walk, for an incremental one: its memo (``WalkResult.memo``) and the
+    files it passed (the index's files)."""
+
+    memo: dict[str, object]
+    files: list[str]
+
+
+def walk(root: Path, settings: Settings, previous: PreviousWalk | None = None) -> WalkResult:
+    """Walk ``root`` and return the candidate files (sorted) and the skipped paths.
+
+    With ``previous``, folders whose mtime has not changed since that walk are not listed again:
+    their files are those of the previous walk (stat'ed again: edits in place show), their
+    skipped entries are carried over, and their subfolders are visited the same way. Anything
+    that can change what the rules decide without changing a folder's listing (an ignore file,
+    ``.git/info/exclude``, git's index, the settings) makes it a full walk."""
+    if previous is not None:
+        result = _walk(root, settings, _Previous.of(previous, settings, root))
+        if result is not None:
+            return result
+    result = _walk(root, settings, None)
+    assert result is not None
+    return result
+
+
+class _Previous:
+    """A previous walk, arranged by folder."""
+
+    def __init__(self, landmarks: dict[str, int], files: dict[str, list[str]],
+                 skipped: dict[str, list[tuple[str, str, str]]], folders: dict[str, list[str]],
+                 trusted_before_ns: int) -> None:
+        self.landmarks = landmarks
+        #: a folder mtime at or after this may hide a change made in the same clock tick
+        self.trusted_before_ns = trusted_before_ns
+        self.files = files          # folder ("" or "a/b") -> relative paths of its files
+        self.skipped = skipped      # folder -> (rel, reason, rule) of its skipped entries
+        self.folders = folders      # folder -> names of its subfolders that were walked
+
+    @classmethod
+    def of(cls, previous: PreviousWalk, settings: Settings, root: Path) -> _Previous | None:
+        memo = previous.memo
+        if not isinstance(memo, dict) or memo.get("settings") != _walk_settings_key(settings):
+            return None
+        try:
+            landmarks = {str(rel): int(mtime) for rel, mtime in memo["landmarks"]}  # type: ignore[union-attr]
+            skipped_rows = [(str(a), str(b), str(c)) for a, b, c in memo["skipped"]]  # type: ignore[union-attr]
+        except (KeyError, TypeError, ValueError):
+            return None
+        if any(reason in ("permission-denied", "vanished") for _rel, reason, _rule in skipped_rows):
+            return None  # something it could not list or read may be there now: look at everything
+        root_real = os.path.realpath(root)
+        for rel in (".git/info/exclude", ".git/index"):  # rules that no folder's listing shows
+            before = landmarks.get(rel)
+            try:
+                now: int | None = os.stat(os.path.join(root_real, rel)).st_mtime_ns
+            except OSError:
+                now = None
+            if rel == ".git/index" and before is None and now is None:
+                continue
+            if (before is None) != (now is None) or (before is not None and before != now):
+                return None
+        for rel, mtime in landmarks.items():  # every ignore file unchanged
+            if rel.rsplit("/", 1)[-1] in _IGNORE_FILES:
+                try:
+                    if os.stat(os.path.join(root_real, rel)).st_mtime_ns != mtime:
+                        return None
+                except OSError:
+                    return None
+        files: dict[str, list[str]] = {}
+        for path in previous.files:
+            files.setdefault(path.rpartition("/")[0], []).append(path)
+        skipped: dict[str, list[tuple[str, str, str]]] = {}
+        for rel, reason, rule in skipped_rows:
+            skipped.setdefault(rel.rstrip("/").rpartition("/")[0], []).append((rel, reason, rule))
+        folders: dict[str, list[str]] = {}
+        for rel in landmarks:
+            if rel and rel.rsplit("/", 1)[-1] not in _IGNORE_FILES and not rel.startswith(".git/"):
+                parent, _, name = rel.rpartition("/")
+                folders.setdefault(parent, []).append(name)
+        trusted = int(memo.get("started_ns") or 0) - RACY_NS  # type: ignore[call-overload]
+        return cls(landmarks, files, skipped, folders, trusted)
+
+
+_IGNORE_FILES = (".gitignore", ".codeassistignore")
+#: folders modified this close before the previous walk began are listed again (file systems
+#: keep mtimes in clock ticks of a few milliseconds; git calls such entries "racy")
+RACY_NS = 2_000_000_000
+
+
+def _walk(root: Path, settings: Settings, previous: _Previous | None) -> WalkResult | None:
+    """The walk; None when an incremental one finds it must be a full one."""
     root_real = os.path.realpath(root)
-    result = WalkResult()
+    import time
+
+    result = WalkResult(mode="incremental" if previous is not None else "full", started_ns=time.time_ns())
     secret_spec = None if settings.include_secrets else _compile(list(settings.secret_patterns))
+    rules = IgnoreRules(root, settings) if previous is not None else None
 
     root_layers = _root_layers(root_real, settings)
     _add_landmark(result, ".git/info/exclude", os.path.join(root_real, ".git", "info", "exclude"))
@@ -290,15 +401,36 @@ def walk(root: Path, settings: Settings) -> WalkResult:
         _add_landmark(result, ".git/index", os.path.join(root_real, ".git", "index"))
 
     # stack of (dir path as walked, its real path, relative dir with trailing "/", ignore
-    # layers, real paths of the folders above it)
-    stack: list[tuple[str, str, str, list[_IgnoreLayer], frozenset[str]]] = [
+    # layers, real paths of the folders above it); an incremental walk leaves the last three
+    # None below folders it did not list, and works them out only for a folder that changed
+    stack: list[tuple[str, str | None, str, list[_IgnoreLayer] | None, frozenset[str] | None]] = [
         (root_real, root_real, "", root_layers, frozenset({root_real}))
     ]
     root_prefix = root_real.rstrip(os.sep) + os.sep
     while stack:
         dir_abs, dir_real, dir_rel, layers, ancestors = stack.pop()
         # the folder's mtime before listing it: an entry made during the listing shows as a change
-        _add_landmark(result, dir_rel.rstrip("/"), dir_abs)
+        folder = dir_rel.rstrip("/")
+        try:
+            mtime: int | None = os.stat(dir_abs).st_mtime_ns
+        except OSError:
+            mtime = None
+        if mtime is not None:
+            result.landmarks.append((folder, mtime))
+        if (previous is not None and mtime is not None and previous.landmarks.get(folder) == mtime
+                and mtime < previous.trusted_before_ns):
+            _carry_over(result, previous, folder, dir_abs, settings)
+            stack.extend((os.path.join(dir_abs, name), None, dir_rel + name + "/", None, None)
+                         for name in sorted(previous.folders.get(folder, ()), reverse=True))
+            continue
+        if previous is not None and (layers is None or dir_real is None or ancestors is None):
+            assert rules is not None
+            parent = folder.rpartition("/")[0]
+            layers = rules._layers_of(parent + "/" if parent else "") if folder else root_layers
+            dir_real = os.path.realpath(dir_abs)
+            parts = folder.split("/")
+            ancestors = frozenset(os.path.realpath(os.path.join(root_real, *parts[:i])) for i in range(len(parts) + 1))
+        assert layers is not None and dir_real is not None and ancestors is not None
         try:
             with os.scandir(dir_abs) as it:
                 entries = sorted(it, key=lambda e: e.name)
@@ -313,8 +445,10 @@ def walk(root: Path, settings: Settings) -> WalkResult:
             continue
 
         names = {e.name for e in entries}
+        if previous is not None and any((dir_rel + n in previous.landmarks) != (n in names) for n in _IGNORE_FILES):
+            return None  # an ignore file came or went: what it covers below may have changed
         new_layers = layers
-        for ignore_name in (".gitignore", ".codeassistignore"):
+        for ignore_name in _IGNORE_FILES:
             if ignore_name in names:
                 _add_landmark(result, dir_rel + ignore_name, os.path.join(dir_abs, ignore_name))
                 spec = _compile(_read_ignore_file(os.path.join(dir_abs, ignore_name)))
@@ -360,6 +494,7 @@ def walk(root: Path, settings: Settings) -> WalkResult:
             if rule is not None and not (tracked is not None and tracked.holds(rel, is_dir)):
                 result.skipped.append((rel + "/" if is_dir else rel, "ignored"))
                 result.ignored_by[rule] += 1
+                result.rule_of[rel + "/" if is_dir else rel] = rule
                 continue
             if not is_dir and secret_spec is not None and (
                 secret_spec.match(rel) or secret_spec.match(name)
@@ -397,6 +532,43 @@ def walk(root: Path, settings: Settings) -> WalkResult:
         stack.extend(reversed(subdirs))
     result.files.sort(key=lambda f: f.relpath)
     return result
+
+
+def _carry_over(result: WalkResult, previous: _Previous, folder: str, dir_abs: str, settings: Settings) -> None:
+    """A folder whose listing has not changed: its files again (stat'ed: edits in place show),
+    its skipped entries as they were, and its ignore files as landmarks."""
+    prefix = folder + "/" if folder else ""
+    for name in _IGNORE_FILES:
+        if prefix + name in previous.landmarks:
+            _add_landmark(result, prefix + name, os.path.join(dir_abs, name))
+    for rel in previous.files.get(folder, ()):
+        path = os.path.join(dir_abs, rel.rpartition("/")[2])
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            result.skipped.append((rel, "vanished"))
+            continue
+        except OSError:
+            result.skipped.append((rel, "permission-denied"))
+            continue
+        if st.st_size > settings.max_file_bytes:
+            result.skipped.append((rel, "too-large"))
+            continue
+        result.files.append(WalkEntry(rel, path, st.st_size, st.st_mtime_ns))
+    for rel, reason, rule in previous.skipped.get(folder, ()):
+        if reason == "too-large":  # it may have shrunk
+            try:
+                st = os.stat(os.path.join(dir_abs, rel.rpartition("/")[2]))
+            except OSError:
+                continue
+            if st.st_size <= settings.max_file_bytes:
+                result.files.append(WalkEntry(rel, os.path.join(dir_abs, rel.rpartition("/")[2]), st.st_size,
+                                              st.st_mtime_ns))
+                continue
+        result.skipped.append((rel, reason))
+        if rule:
+            result.ignored_by[rule] += 1
+            result.rule_of[rel] = rule
 
 
 class IgnoreRules:

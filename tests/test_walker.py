@@ -310,3 +310,71 @@ def test_the_combined_prefilter_agrees_with_pathspec_pattern_by_pattern():
         expected = reference.check_file(path)
         include, index = spec.check(path)
         assert (include, index) == (expected.include, expected.index), path
+
+
+def test_an_incremental_walk_equals_a_full_one_after_every_kind_of_change(make_repo, monkeypatch):
+    """Folders whose listing did not change are not listed again; the result must be what a
+    full walk finds, whatever changed."""
+    import random
+
+    from codeassist import walker as walker_module
+    from codeassist.walker import PreviousWalk
+
+    monkeypatch.setattr(walker_module, "RACY_NS", 0)  # the test moves folder clocks itself
+    files = {f"pkg/m{i}/mod_{j}.py": f"x = {i * j}\n" for i in range(6) for j in range(4)}
+    files.update({".gitignore": "*.log\nbuild/\n", "pkg/m1/.gitignore": "local_*\n", "pkg/m2/app.log": "noise\n",
+                  "build/out.py": "y = 1\n", ".env": "SECRET=1\n", "pkg/m3/local_tmp.py": "z = 1\n",
+                  "node_modules/x/index.js": "q\n"})
+    root = make_repo(files)
+    settings = load_settings({})
+    clock = [1_700_000_000_000_000_000]
+
+    def touch(folder: Path) -> None:  # the folder's listing changed, a second later
+        clock[0] += 1_000_000_000
+        os.utime(folder, ns=(clock[0], clock[0]))
+
+    def snapshot(result):
+        return ([(f.relpath, f.size, f.mtime_ns) for f in result.files], sorted(result.skipped),
+                dict(result.ignored_by))
+
+    rng = random.Random(7)
+    full = walk(root, settings)
+    for step in range(40):
+        folder = root / "pkg" / f"m{rng.randrange(6)}"
+        action = rng.choice(["edit", "add", "delete", "rename", "mkdir", "log", "big", "ignore"])
+        existing = sorted(folder.rglob("*.py"))
+        if action == "edit" and existing:
+            target = rng.choice(existing)
+            target.write_text(target.read_text() + "# edit\n")  # in place: the folder's mtime stays
+        elif action == "add":
+            (folder / f"new_{step}.py").write_text("n = 1\n")
+            touch(folder)
+        elif action == "delete" and existing:
+            target = rng.choice(existing)
+            target.unlink()
+            touch(target.parent)
+        elif action == "rename" and existing:
+            target = rng.choice(existing)
+            target.rename(target.with_name(f"renamed_{step}.py"))
+            touch(target.parent)
+        elif action == "mkdir":
+            sub = folder / f"sub_{step}"
+            sub.mkdir()
+            (sub / "inner.py").write_text("i = 1\n")
+            touch(folder)
+        elif action == "log":
+            (folder / f"debug_{step}.log").write_text("ignored\n")
+            touch(folder)
+        elif action == "big":
+            (folder / f"huge_{step}.py").write_text("b = 1\n" * 20)
+            touch(folder)
+        elif action == "ignore":  # a new ignore file: everything below may be decided anew
+            (folder / ".gitignore").write_text("new_*\n")
+            touch(folder)
+        previous = PreviousWalk(full.memo(settings), [f.relpath for f in full.files])
+        incremental = walk(root, settings, previous)
+        full = walk(root, settings)
+        assert snapshot(incremental) == snapshot(full), (step, action)
+        if action in ("edit", "delete", "rename", "add", "log", "big"):
+            assert incremental.mode == "incremental", (step, action)
+    assert full.mode == "full"

@@ -48,9 +48,10 @@ DEPENDENCY_NAMES = 8     # definitions a full item pulls in, at most
 SMALL_FILE_TOKENS = 400  # a hit in a file this small brings the whole file
 BIG_SYMBOL_LINES = 150   # a retrieved symbol longer than this is shown around the hit only
 POINTERS = 15            # places listed for the question in whole-project mode
-#: depth: one of the best hits' files comes whole per this many tokens of budget (16k: 1,
-#: 64k: 5, 128k: 10), before breadth; measured with `codeassist eval --history`
-DEPTH_TOKENS_PER_FILE = 12_000
+#: depth before breadth: the files of the best hits come whole, in hit order, while they fit in
+#: this share of the budget (a file too big for what is left comes nearly whole: the functions
+#: the question touches); measured with `codeassist eval --history`
+DEPTH_SHARE = 0.6
 DEPTH_FILES_MAX = 10
 #: tests, examples and docs weigh this much for a question that is not about them
 ASIDE_WEIGHT = 0.5
@@ -128,10 +129,12 @@ class _Assembler:
         #: the budget holds a good part of the project: offer whole files beyond the hits
         self.large_budget = False
         #: how many of the best hits' files come whole (depth), and the budget it is sized for
-        self.depth_files = 0
+        self.depth_left = 0  # tokens of the budget still free for whole files of the best hits
         self.budget = 0
         #: the question's words (4+ letters, no stopwords), for big files that come nearly whole
         self.query_words: set[str] = set()
+        #: full blocks rendered and counted so far: (file id, start, end) -> (text, tokens)
+        self._counted: dict[tuple[int, int, int], tuple[str, int]] = {}
 
     # ------------------------------------------------------------------ shared pieces
     @property
@@ -355,15 +358,21 @@ class _Assembler:
             info = self.texts.files.get(file_id)
             if info is None:
                 continue
-            if len(deep) < self.depth_files and file_id not in deep and self._is_code(info):
+            if (len(deep) < DEPTH_FILES_MAX and self.depth_left > 0 and file_id not in deep
+                    and self._is_code(info)):
                 deep.append(file_id)
                 # just under the hit itself: depth in the files most likely to matter comes before
                 # breadth (a whole file replaces the pieces of it chosen earlier); a file too big
-                # to come whole comes nearly whole: every function the question's words touch
-                if self.estimate_size(info) <= self.budget // 2:
-                    blocks.append(_Block(file_id, 1, max(1, info.lines), "full", score * 0.99))
+                # for what is left comes nearly whole: every function the question's words touch
+                whole = _Block(file_id, 1, max(1, info.lines), "full", score * 0.99)
+                cost = self.block_tokens(whole) if info.size // 6 <= self.depth_left else self.depth_left + 1
+                if cost <= self.depth_left:
+                    blocks.append(whole)
+                    self.depth_left -= cost
                 else:
-                    blocks.extend(self._touched_functions(file_id, score * 0.98))
+                    touched = self._touched_functions(file_id, score * 0.98)
+                    blocks.extend(touched)
+                    self.depth_left -= sum(self.estimate(b) for b in touched)
             sym = self.symbols.get(symbol_id if symbol_id is not None else chunk_symbol)
             # the retrieved chunk, widened to its symbol and to every whole function it overlaps
             # (a chunk can hold several small methods, or the tail of one and the head of another)
@@ -441,6 +450,14 @@ class _Assembler:
             spent += size
             out.append(_Block(file_id, sym.start_line, sym.end_line, "full", score * (1 - 0.002 * i), sym.qualname))
         return out
+
+    def block_tokens(self, block: _Block) -> int:
+        """Exact tokens of a full block as it would be rendered (counted once)."""
+        key = (block.file_id, block.start, block.end)
+        if key not in self._counted:
+            text = self.render_block(block, [])
+            self._counted[key] = (text, self.counter.count(text))
+        return self._counted[key][1]
 
     def estimate_size(self, info: IndexedFile) -> int:
         return info.size // 3  # tokens, roughly (a cautious estimate: code runs 3-4 characters a token)
@@ -602,7 +619,7 @@ def assemble_context(index: IndexReader, root: Path, folder: Path, query: str, b
 
     asm.large_budget = budget * 4 > total_size * 0.25
     asm.budget = budget
-    asm.depth_files = min(DEPTH_FILES_MAX, budget // DEPTH_TOKENS_PER_FILE)
+    asm.depth_left = int(DEPTH_SHARE * (budget - used))
     asm.query_words = {w for w in (x.lower() for x in _IDENT.findall(query)) if len(w) >= 4 and w not in STOPWORDS}
     spans = asm.spans_of(exclude)
     if asm.large_budget and query:
@@ -691,17 +708,16 @@ def _fit(asm: _Assembler, candidates: list[_Block], budget: int) -> list[_Block]
     """Greedy by relevance: each candidate in score order joins if it fits; a full item that
     does not fit is offered as a skeleton instead."""
     chosen: list[_Block] = []
-    counted: dict[tuple[int, int, int], tuple[str, int]] = {}
+    counted = asm._counted  # full blocks already rendered and counted (the depth files)
     if asm.large_budget:  # most full candidates will be taken: count them in one threaded batch
-        fulls, guess = [], 0
+        fulls, guess, seen = [], 0, set(counted)
         for b in sorted(candidates, key=lambda b: (-b.score, b.file_id, b.start, b.end)):
-            if b.detail == "full" and (b.file_id, b.start, b.end) not in counted:
-                counted[(b.file_id, b.start, b.end)] = ("", 0)
+            if b.detail == "full" and (b.file_id, b.start, b.end) not in seen:
+                seen.add((b.file_id, b.start, b.end))
                 fulls.append(b)
                 guess += asm.estimate(b)
                 if guess > budget * 1.2:
                     break
-        counted.clear()
         texts = [asm.render_block(b, []) for b in fulls]
         for b, text, n in zip(fulls, texts, asm.counter.count_many(texts)):
             counted[(b.file_id, b.start, b.end)] = (text, n)

@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from ..config import Settings
-from ..walker import walk
+from ..walker import PreviousWalk, walk
 from .lock import WriterLock
 from .faults import NO_FAULTS, FaultPlan
 from .reader import BUILD_KEY, LANDMARKS_KEY
+
+WALK_MEMO_KEY = "walk_memo"  # what the next run's walk needs to skip unchanged folders
 from .store import Store
 from .worker import FileOutcome, FileProcessor, FileTask, init_worker, process_batch
 
@@ -70,6 +72,8 @@ class IndexStats:
     seconds: float = 0.0
     rebuilt: str = ""
     errors: list[str] = field(default_factory=list)
+    #: "full", or "incremental" (unchanged folders not listed again)
+    walk: str = ""
     #: seconds per phase (walk, parse_and_write, finish, embed)
     timings: dict[str, float] = field(default_factory=dict)
     #: symbols that should have a vector, how many have one, how many were computed (not cached)
@@ -98,6 +102,7 @@ class IndexStats:
             "files_with_syntax_errors": self.parse_errors,
             "seconds": round(self.seconds, 3),
             "rebuilt": self.rebuilt,
+            "walk": self.walk,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "embed_units": self.embed_units,
             "embedded": self.embedded,
@@ -178,10 +183,19 @@ def _update(store: Store, root: Path, settings: Settings, report: ProgressCallba
             faults: FaultPlan) -> None:
     report(Progress("walk", 0, 0))
     t0 = time.perf_counter()
-    walked = walk(root, settings)
-    stats.timings["walk"] = time.perf_counter() - t0
     known = store.reader.known_files()
     cold = not known
+    previous = None
+    memo = store.reader.meta(WALK_MEMO_KEY)
+    if memo and known and store.reader.build_progress() is None:
+        try:
+            previous = PreviousWalk(json.loads(memo), list(known))
+        except ValueError:
+            previous = None
+    store.delete_meta(WALK_MEMO_KEY)  # until this run completes: an interrupted one walks in full next time
+    walked = walk(root, settings, previous)
+    stats.timings["walk"] = time.perf_counter() - t0
+    stats.walk = walked.mode
     walk_skips = walked.skipped_by_reason()
 
     tasks: list[FileTask] = []
@@ -260,6 +274,7 @@ def _update(store: Store, root: Path, settings: Settings, report: ProgressCallba
     if ignored and ignored >= len(walked.files):
         stats.ignored_mostly_by = dict(walked.ignored_by.most_common(3))
     store.set_meta(LANDMARKS_KEY, json.dumps(walked.landmarks, separators=(",", ":")))
+    store.set_meta(WALK_MEMO_KEY, json.dumps(walked.memo(settings), separators=(",", ":")))
 
 
 def _apply(store: Store, outcome: FileOutcome, known: dict, stats: IndexStats) -> None:
