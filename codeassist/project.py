@@ -119,16 +119,16 @@ class Project:
         start, end) ranges sent earlier are not repeated; ``question_only`` leaves out the
         question-independent sections (a follow-up); ``pinned`` ranges come first, in full."""
         from .context import assemble_context
-        from .search import CONTEXT_RRF_K, CONTEXT_SOURCES, ranked_chunks
+        from .search import CONTEXT_RRF_K, CONTEXT_SOURCES, ranked_for_context
 
         budget = self.settings.context_budget if budget is None else budget
         with self.reader() as index, self._snapshot_lock:
-            ranked = []
+            ranked, files = [], []
             if query and query.strip():
-                ranked = ranked_chunks(index, query, 60, CONTEXT_SOURCES, self._dense_searcher().function(index),
-                                       rrf_k=CONTEXT_RRF_K)
+                ranked, files = ranked_for_context(index, query, 60, CONTEXT_SOURCES,
+                                                   self._dense_searcher().function(index), rrf_k=CONTEXT_RRF_K)
             return assemble_context(
-                index, self.root, self.index_dir, query or "", budget, fmt=format, ranked=ranked,
+                index, self.root, self.index_dir, query or "", budget, fmt=format, ranked=ranked, depth_files=files,
                 held_files=held_files, exclude=exclude, question_only=question_only, pinned=pinned,
                 minified_line_length=self.settings.minified_line_length,
                 line_numbers=self.settings.line_numbers, snapshot=self._index_snapshot())

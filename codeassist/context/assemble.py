@@ -341,15 +341,24 @@ class _Assembler:
                         yield key, 0.0
 
     # ------------------------------------------------------------------ the question's part
-    def question_blocks(self, ranked: Sequence[RankedChunk],
-                        ranking: Ranking, exclude: dict[int, list[tuple[int, int]]]) -> list[_Block]:
+    def question_blocks(self, ranked: Sequence[RankedChunk], ranking: Ranking,
+                        exclude: dict[int, list[tuple[int, int]]], depth_files: Sequence[int] = ()) -> list[_Block]:
         """Candidates for the question's part, each with a relevance score (not yet fitted)."""
         blocks: list[_Block] = []
         chunk_rows = self.index.chunks(c for c, _s, _score in ranked)
         self.symbols.load(row.file_id for row in chunk_rows.values())
         top = ranked[0][2] if ranked else 1.0
         seen_units: set[tuple[int, int, int]] = set()
-        deep: list[int] = []  # the files of the best hits, in order: whole, when the budget allows
+        # depth first: the files most likely to matter, whole while they fit in the depth
+        # budget, each scored like the hit of the same rank (just under it)
+        order = list(depth_files) or list(dict.fromkeys(row.file_id for c, _s, _sc in ranked
+                                                       if (row := chunk_rows.get(c)) is not None))
+        deep = [f for f in order if f in self.texts.files and self._is_code(self.texts.files[f])][:DEPTH_FILES_MAX]
+        self.symbols.load(deep)
+        for i, file_id in enumerate(deep):
+            if self.depth_left <= 0:
+                break
+            blocks.extend(self._depth_blocks(file_id, (ranked[i][2] if i < len(ranked) else top * 0.5) * 0.99))
         for chunk_id, symbol_id, score in ranked:
             row = chunk_rows.get(chunk_id)
             if row is None:
@@ -358,21 +367,6 @@ class _Assembler:
             info = self.texts.files.get(file_id)
             if info is None:
                 continue
-            if (len(deep) < DEPTH_FILES_MAX and self.depth_left > 0 and file_id not in deep
-                    and self._is_code(info)):
-                deep.append(file_id)
-                # just under the hit itself: depth in the files most likely to matter comes before
-                # breadth (a whole file replaces the pieces of it chosen earlier); a file too big
-                # for what is left comes nearly whole: every function the question's words touch
-                whole = _Block(file_id, 1, max(1, info.lines), "full", score * 0.99)
-                cost = self.block_tokens(whole) if info.size // 6 <= self.depth_left else self.depth_left + 1
-                if cost <= self.depth_left:
-                    blocks.append(whole)
-                    self.depth_left -= cost
-                else:
-                    touched = self._touched_functions(file_id, score * 0.98)
-                    blocks.extend(touched)
-                    self.depth_left -= sum(self.estimate(b) for b in touched)
             sym = self.symbols.get(symbol_id if symbol_id is not None else chunk_symbol)
             # the retrieved chunk, widened to its symbol and to every whole function it overlaps
             # (a chunk can hold several small methods, or the tail of one and the head of another)
@@ -415,6 +409,20 @@ class _Assembler:
                 if self._aside(self.texts.files[block.file_id]):
                     block.score *= ASIDE_WEIGHT
         return [b for b in blocks if not _covered(b, exclude)]
+
+    def _depth_blocks(self, file_id: int, score: float) -> list[_Block]:
+        """A file whole, when it fits in what is left of the depth budget (a whole file replaces
+        the pieces of it chosen elsewhere); else nearly whole: every function the question's
+        words touch."""
+        info = self.texts.files[file_id]
+        whole = _Block(file_id, 1, max(1, info.lines), "full", score)
+        cost = self.block_tokens(whole) if info.size // 6 <= self.depth_left else self.depth_left + 1
+        if cost <= self.depth_left:
+            self.depth_left -= cost
+            return [whole]
+        touched = self._touched_functions(file_id, score * 0.99)
+        self.depth_left -= sum(self.estimate(b) for b in touched)
+        return touched
 
     def _aside(self, info: IndexedFile) -> bool:
         from ..walker import is_test_path
@@ -554,6 +562,7 @@ def _tree_text(paths: list[str], depth: int) -> str:
 def assemble_context(index: IndexReader, root: Path, folder: Path, query: str, budget: int, *,
                      fmt: str = "markdown",
                      ranked: Sequence[RankedChunk] = (),
+                     depth_files: Sequence[int] = (),
                      held_files: Sequence[str] = (),
                      exclude: Sequence[tuple[str, int, int]] = (),
                      minified_line_length: int = 1000,
@@ -565,6 +574,8 @@ def assemble_context(index: IndexReader, root: Path, folder: Path, query: str, b
     """The context for ``query`` within ``budget`` tokens (see the module docstring).
 
     ``ranked`` are the retrieval results (chunk id, symbol id, score), best first;
+    ``depth_files`` the ids of the files most likely to matter, best first (whole-file evidence
+    included), which come whole first (default: the files of ``ranked``, in order);
     ``held_files`` are paths the conversation already holds (they steer the ranking);
     ``exclude`` are (path, start, end) ranges already sent earlier in the conversation;
     ``question_only`` leaves out the question-independent sections (a follow-up turn, whose
@@ -637,7 +648,7 @@ def assemble_context(index: IndexReader, root: Path, folder: Path, query: str, b
     blocks: list[_Block] = []
     if query:
         ranking, _mentioned_names = asm.ranking_for(query, ranked, held_files)
-        blocks = _fit(asm, _pinned_blocks(asm, pinned) + asm.question_blocks(ranked, ranking, spans),
+        blocks = _fit(asm, _pinned_blocks(asm, pinned) + asm.question_blocks(ranked, ranking, spans, depth_files),
                       budget - used - 30)
     while True:
         body = "".join(b.text for b in _ordered(blocks))

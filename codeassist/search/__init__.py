@@ -10,8 +10,9 @@ from .engine import (
     DenseSearch,
     RankedChunk,
     ranked_chunks,
+    ranked_for_context,
     search,
 )
 
-__all__ = ["search", "ranked_chunks", "RankedChunk", "DenseSearch", "DenseSearcher", "SOURCES",
+__all__ = ["search", "ranked_chunks", "ranked_for_context", "RankedChunk", "DenseSearch", "DenseSearcher", "SOURCES",
            "CONTEXT_SOURCES", "RRF_K", "CONTEXT_RRF_K"]

@@ -26,7 +26,7 @@ from ..parsing.kinds import KIND_RANK, NEIGHBOUR_KINDS
 from ..parsing.terms import STOPWORDS, normalize_name, query_terms
 from ..results import SearchHit
 
-__all__ = ["search", "ranked_chunks", "RankedChunk", "RRF_K", "SOURCES", "DenseSearch", "CONTEXT_SOURCES",
+__all__ = ["search", "ranked_chunks", "ranked_for_context", "RankedChunk", "RRF_K", "SOURCES", "DenseSearch", "CONTEXT_SOURCES",
            "CONTEXT_RRF_K"]
 
 #: reciprocal-rank fusion constant: 20 measured better than the customary 60 on every corpus of
@@ -78,6 +78,10 @@ class _Candidate:
     def score(self) -> float:
         return self.factor * sum(weight / (self.rrf_k + rank) for rank, weight in self.contrib.values())
 
+    def score_without(self, source: str) -> float:
+        return self.factor * sum(weight / (self.rrf_k + rank) for name, (rank, weight) in self.contrib.items()
+                                 if name != source)
+
     @property
     def sources(self) -> dict[str, int]:
         return {source: rank for source, (rank, _w) in self.contrib.items()}
@@ -115,8 +119,21 @@ def ranked_chunks(index: IndexReader, query: str, k: int, sources: set[str] | fr
     return [RankedChunk(c.chunk_id, c.symbol_id, c.score) for c in _ranked(index, query, k, sources, dense, rrf_k)]
 
 
+def ranked_for_context(index: IndexReader, query: str, k: int, sources: set[str] | frozenset[str] | None,
+                       dense: DenseSearch | None, *, rrf_k: int = RRF_K) -> tuple[list[RankedChunk], list[int]]:
+    """What the context assembler asks for: the pieces (chunks fused from every source but the
+    file source, best first: the code that answers), and the files in the order of the full
+    fusion, the file source included (the files most likely to matter, for depth)."""
+    merged = _ranked(index, query, k, sources, dense, rrf_k, keep_all=True)
+    pieces = sorted((c for c in merged if c.score_without("file") > 0),
+                    key=lambda c: (-c.score_without("file"), c.chunk_id))[:k]
+    chunks = index.chunks(c.chunk_id for c in merged[: k * 2])
+    files = list(dict.fromkeys(chunks[c.chunk_id].file_id for c in merged[: k * 2] if c.chunk_id in chunks))
+    return [RankedChunk(c.chunk_id, c.symbol_id, c.score_without("file")) for c in pieces], files
+
+
 def _ranked(index: IndexReader, query: str, k: int, sources: set[str] | frozenset[str] | None,
-            dense: DenseSearch | None, rrf_k: int = RRF_K) -> list[_Candidate]:
+            dense: DenseSearch | None, rrf_k: int = RRF_K, *, keep_all: bool = False) -> list[_Candidate]:
     if not query or not query.strip():
         raise QueryError("the search query is empty; pass some words or an identifier")
     k = max(1, int(k))
@@ -153,7 +170,7 @@ def _ranked(index: IndexReader, query: str, k: int, sources: set[str] | frozense
         aside = _aside_chunks(index, candidates, query)
         merged = _merge_by_symbol(index, list(candidates.values()), aside)
         ranked = sorted(merged, key=lambda c: (-c.score, c.chunk_id))
-    return ranked[:k]
+    return ranked if keep_all else ranked[:k]
 
 
 def _files(index: IndexReader, query: str, limit: int) -> _SourceList:
