@@ -407,10 +407,14 @@ class IndexReader:
             " ORDER BY c.start_line LIMIT 1) FROM symbols s WHERE s.id IN ({marks})", symbol_ids)
             if chunk_id is not None}
 
-    def term_chunks(self, term: str, limit: int) -> list[tuple[int, int]]:
-        """(chunk id, file id) of up to ``limit`` chunks that hold ``term`` (in any column)."""
-        return self._all("SELECT c.id, c.file_id FROM chunks_fts JOIN chunks c ON c.id=chunks_fts.rowid"
-                         " WHERE chunks_fts MATCH ? LIMIT ?", ('"' + term.replace('"', '""') + '"', limit))
+    def term_chunks(self, term: str, limit: int) -> list[int]:
+        """Ids of up to ``limit`` chunks that hold ``term`` (in any column)."""
+        return [r[0] for r in self._conn.execute("SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?",
+                                                 ('"' + term.replace('"', '""') + '"', limit))]
+
+    def chunk_files(self, chunk_ids: Iterable[int]) -> dict[int, int]:
+        """The file of each of these chunks."""
+        return dict(self._rows_in("SELECT id, file_id FROM chunks WHERE id IN ({marks})", chunk_ids))
 
     def file_lengths(self, file_ids: Iterable[int]) -> dict[int, int]:
         """Lines of each of these files."""

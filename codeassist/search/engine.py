@@ -182,13 +182,15 @@ def _files(index: IndexReader, query: str, limit: int) -> _SourceList:
     if not terms:
         return []
     n_files, mean_lines = index.length_stats()
-    hits: dict[str, list[tuple[int, int]]] = {}
+    found: dict[str, list[int]] = {}
     for term in terms:
-        rows = index.term_chunks(term, FILE_TERM_CAP)
-        if rows and len(rows) < FILE_TERM_CAP:  # else too common to tell files apart
-            hits[term] = rows
-    if not hits:
+        ids = index.term_chunks(term, FILE_TERM_CAP)
+        if ids and len(ids) < FILE_TERM_CAP:  # else too common to tell files apart
+            found[term] = ids
+    if not found:
         return []
+    file_of = index.chunk_files({c for ids in found.values() for c in ids})
+    hits = {term: [(c, file_of[c]) for c in ids if c in file_of] for term, ids in found.items()}
     tf: dict[int, dict[str, int]] = {}
     chunk_weight: dict[int, float] = {}
     chunk_file: dict[int, int] = {}
