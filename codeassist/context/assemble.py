@@ -42,7 +42,6 @@ MIN_BUDGET = 256
 TREE_SHARE = 0.04        # of the budget, at most, for the file tree in graded mode
 MAP_SHARE = 0.12         # of the budget for the repository map in graded mode
 MAP_SHARE_WHEN_NO_QUERY = 1.0
-QUESTION_ROOM = 64_000   # kept for the question's part when a large budget takes core files
 HITS = 60                # retrieved candidates considered
 DEPENDENCY_NAMES = 8     # definitions a full item pulls in, at most
 SMALL_FILE_TOKENS = 400  # a hit in a file this small brings the whole file
@@ -208,12 +207,13 @@ class _Assembler:
         items = [ContextItem(f.path, 1, end, "full", n) for f, (_t, end), n in zip(files, rendered, counts)]
         return texts, items
 
-    def core_files(self, budget: int) -> tuple[str, list[ContextItem]]:
-        """Whole files in importance order (question-independent) while they fit ``budget``."""
+    def core_files(self, budget: int, skip: set[int] | frozenset[int] = frozenset()) -> tuple[str, list[ContextItem]]:
+        """Whole files in importance order (question-independent) while they fit ``budget``,
+        but those in ``skip``."""
         texts, items, spent = [], [], 0
         misses = 0
         for f in self.file_order():
-            if f.size / 6 > budget - spent:
+            if f.id in skip or f.size / 6 > budget - spent:
                 continue
             text, end = self.whole_file(f)
             n = self.counter.count(text)
@@ -633,23 +633,26 @@ def assemble_context(index: IndexReader, root: Path, folder: Path, query: str, b
     asm.depth_left = int(DEPTH_SHARE * (budget - used))
     asm.query_words = {w for w in (x.lower() for x in _IDENT.findall(query)) if len(w) >= 4 and w not in STOPWORDS}
     spans = asm.spans_of(exclude)
-    if asm.large_budget and query:
-        # a budget that holds much of the project: its most important files, whole and in a
-        # question-independent order, join the stable prefix (the provider's cache reuses them)
-        question_room = max(budget // 4, min(budget // 2, QUESTION_ROOM))
-        core_text, core_items = asm.core_files(budget - question_room - used)
-        if core_text:
-            head.append(r.section("Core files", core_text))
-            items += core_items
-            used += counter.count(head[-1])
-            for item in core_items:
-                spans.setdefault(asm.texts.by_path[item.path].id, []).append((item.start_line, item.end_line))
-
     blocks: list[_Block] = []
     if query:
         ranking, _mentioned_names = asm.ranking_for(query, ranked, held_files)
         blocks = _fit(asm, _pinned_blocks(asm, pinned) + asm.question_blocks(ranked, ranking, spans, depth_files),
                       budget - used - 30)
+    if asm.large_budget and query:
+        # a budget that holds much of the project: with what the question's part left, its most
+        # important files, whole and in a question-independent order, join the stable prefix
+        # (the provider's cache reuses them). The question's part is fitted first, so that a
+        # bigger budget never loses code a smaller one had
+        whole = {b.file_id for b in blocks if b.detail == "full" and b.start == 1
+                 and b.end >= asm.texts.files[b.file_id].lines}
+        room = budget - used - sum(b.tokens for b in blocks) - 60
+        core_text, core_items = asm.core_files(room, skip=whole)
+        if core_text:
+            head.append(r.section("Core files", core_text))
+            items += core_items
+            used += counter.count(head[-1])
+            core = {asm.texts.by_path[item.path].id for item in core_items}
+            blocks = [b for b in blocks if b.file_id not in core]  # in the prefix, whole
     while True:
         body = "".join(b.text for b in _ordered(blocks))
         section = r.section("Code relevant to the question", body) if body else ""
