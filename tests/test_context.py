@@ -178,3 +178,28 @@ def test_exclude_skips_ranges_sent_earlier(make_repo):
     again = project.context("func_3_4", budget=2_000, exclude=sent)
     again_full = {(i.path, i.start_line, i.end_line) for i in again.items if i.detail == "full"}
     assert not again_full & set(sent)
+
+
+def test_a_bigger_budget_keeps_the_code_a_smaller_one_had_in_full(make_repo):
+    """Coverage is monotonic: every line in a full item at one budget is in a full item at the
+    next bigger one (the large-budget core files no longer crowd out the question's part)."""
+    from .conftest import generated_python_files
+
+    files = generated_python_files(150, functions=6)
+    for i in range(0, 150, 7):  # some bigger modules, so that depth has choices to make
+        files[f"pkg/sub{i % 10}/mod_{i}.py"] *= 4
+    project = codeassist.open(make_repo(files))
+    project.index()
+    questions = ["compute thing 3 of module 42 when the value is negative",
+                 "func_17_2 returns the wrong total for large values",
+                 "why does module 84 add len(os.sep) to the total?"]
+    for question in questions:
+        covered_before: set[tuple[str, int]] = set()
+        for budget in (4_000, 8_000, 16_000, 32_000, 64_000):
+            ctx = project.context(question, budget)
+            assert ctx.mode == "graded"
+            covered = {(item.path, line) for item in ctx.items if item.detail == "full"
+                       for line in range(item.start_line, item.end_line + 1)}
+            lost = covered_before - covered
+            assert not lost, (question, budget, sorted(lost)[:5])
+            covered_before = covered
