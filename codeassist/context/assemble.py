@@ -50,8 +50,10 @@ POINTERS = 15            # places listed for the question in whole-project mode
 #: depth before breadth: the files of the best hits come whole, in hit order, while they fit in
 #: this share of the budget (a file too big for what is left comes nearly whole: the functions
 #: the question touches); measured with `codeassist eval --history`
-DEPTH_SHARE = 0.6
+DEPTH_SHARE = 0.75
 DEPTH_FILES_MAX = 10
+#: a depth file too big to come whole brings its header (imports, module docs) up to this long
+HEADER_LINES_MAX = 80
 #: tests, examples and docs weigh this much for a question that is not about them
 ASIDE_WEIGHT = 0.5
 _ASIDE_WORDS = frozenset({"test", "tests", "testing", "example", "examples", "docs", "documentation",
@@ -421,6 +423,10 @@ class _Assembler:
             self.depth_left -= cost
             return [whole]
         touched = self._touched_functions(file_id, score * 0.99)
+        symbols = self.symbols.of_file(file_id)
+        header_end = min((s.start_line for s in symbols), default=1) - 1  # imports and module docs
+        if 0 < header_end <= HEADER_LINES_MAX:
+            touched.append(_Block(file_id, 1, header_end, "full", score * 0.985, "header"))
         self.depth_left -= sum(self.estimate(b) for b in touched)
         return touched
 
