@@ -6,6 +6,7 @@ question, and the lines the commit changed in non-test code files, as they stood
 in a private shared clone (the user's repository is only read), then:
 
 * search: does a file the fix changed come first, in the top 5, in the top 10 files of the hits;
+  and in the files the context brings whole first (hits fused with whole-file evidence);
 * context: at each budget, are all the changed lines inside ``full`` items of the context;
 
 each next to a plain BM25 baseline over whole files computed in the same run (files ranked by
@@ -55,7 +56,9 @@ class FixCase:
 class HistoryReport:
     repo: str
     cases: int
-    #: file accuracy of search and of the BM25 baseline: {"search": {1: .., 5: .., 10: ..}, "bm25": ...}
+    #: file accuracy of search (its hits' files), of the files the context brings whole first
+    #: (hits fused with whole-file evidence) and of the BM25 baseline:
+    #: {"search": {1: .., 5: .., 10: ..}, "files": ..., "bm25": ...}
     file_accuracy: dict[str, dict[int, float]] = field(default_factory=dict)
     #: share of cases whose changed lines are all in full items: {"codeassist": {budget: ..}, "bm25": ...}
     full_coverage: dict[str, dict[int, float]] = field(default_factory=dict)
@@ -145,6 +148,17 @@ def _covered(targets: dict[str, tuple[tuple[int, int], ...]], full: dict[str, li
                for start, end in spans)
 
 
+def _context_files(project: Project, question: str) -> list[str]:
+    """The files the context brings whole first, best first: hits fused with whole-file
+    evidence (BM25 of the question over each file's chunks)."""
+    from .search import CONTEXT_RRF_K, CONTEXT_SOURCES, ranked_for_context
+
+    with project.reader() as index:
+        _pieces, files = ranked_for_context(index, question, 60, CONTEXT_SOURCES, None, rrf_k=CONTEXT_RRF_K)
+        paths = index.paths_of(files)
+    return [paths[f] for f in files if f in paths]
+
+
 def _file_accuracy(ranked_files: list[str], targets: set[str]) -> dict[int, bool]:
     return {k: bool(targets & set(ranked_files[:k])) for k in (1, 5, 10)}
 
@@ -162,7 +176,7 @@ def evaluate_history(root: Path, *, limit: int = 50, budgets: tuple[int, ...] = 
         raise CodeassistError("no bug-fix commits found in this repository's history to build cases from")
     say(f"{len(cases)} fix commits; indexing each parent in a private clone")
     counter = token_counter()
-    found = {"search": Counter(), "bm25": Counter()}
+    found = {"search": Counter(), "files": Counter(), "bm25": Counter()}
     covered = {"codeassist": Counter(), "bm25": Counter()}
     per_case = []
     with tempfile.TemporaryDirectory(prefix="codeassist-history-") as tmp:
@@ -178,11 +192,13 @@ def evaluate_history(root: Path, *, limit: int = 50, budgets: tuple[int, ...] = 
             hits = project.search(case.question[:2000], k=30)
             ranked = list(dict.fromkeys(h.path for h in hits))
             ours = _file_accuracy(ranked, targets)
+            by_files = _file_accuracy(_context_files(project, case.question[:2000]), targets)
             files = {path: "\n".join(project.source(path)) for path in project.files()}
             bm25 = _bm25_rank(files, case.question)
             theirs = _file_accuracy(bm25, targets)
             for k in (1, 5, 10):
                 found["search"][k] += ours[k]
+                found["files"][k] += by_files[k]
                 found["bm25"][k] += theirs[k]
             sizes = {path: counter.count(text) + 20 for path, text in files.items()}
             row: dict[str, object] = {"commit": case.commit[:12], "targets": {p: list(s) for p, s in case.targets.items()},

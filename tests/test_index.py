@@ -301,9 +301,13 @@ def test_file_source_ranks_the_file_that_holds_all_of_an_issues_words(make_repo)
 
         files = [index.chunks([cid])[cid].file_id for cid, _s, _w in _files(index, question, 10)]
         assert index.paths_of(files[:1]) == {files[0]: "shell/split.py"}
-    hits = project.search(question, k=5)
-    assert hits[0].path == "shell/split.py"
-    assert "file" in hits[0].sources
+        from codeassist.search import CONTEXT_SOURCES, ranked_for_context
+
+        _pieces, depth_files = ranked_for_context(index, question, 20, CONTEXT_SOURCES, None)
+        assert index.paths_of(depth_files[:1]) == {depth_files[0]: "shell/split.py"}  # what comes whole first
+    hits = project.search(question, k=5, sources={"lexical", "symbol", "path", "file"})
+    assert hits[0].path == "shell/split.py" and "file" in hits[0].sources
+    assert "file" not in project.search(question, k=5)[0].sources  # not in a default search
 
 
 def test_tests_and_examples_rank_below_the_code_they_exercise(make_repo):
