@@ -238,6 +238,8 @@ def _update(store: Store, root: Path, settings: Settings, report: ProgressCallba
     # a big run tells readers how far it is: they answer from what is there and say so
     announce = cold or total >= _ANNOUNCE_FILES
     started_at = time.time()
+    if announce:  # at once: a reader that comes before the first batch is committed knows too
+        store.set_meta(BUILD_KEY, json.dumps({"pid": os.getpid(), "done": 0, "total": total, "started": started_at}))
     try:
         for outcome in _run(tasks, settings, store.path.parent / "parse-journal", faults):
             if not in_txn:
