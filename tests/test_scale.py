@@ -39,6 +39,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_cold_build_answers_from_what_it_has_and_says_so(make_repo):
+    """Also: the build says it is under way before its first batch is committed."""
     root = make_repo(generated_python_files(3000, functions=8))
     project = codeassist.open(root)
     db = project.index_dir / "index.sqlite"
@@ -47,7 +48,7 @@ def test_a_cold_build_answers_from_what_it_has_and_says_so(make_repo):
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
-        while _build_key(db) is None:
+        while (key := _build_key(db)) is None or json.loads(key)["done"] == 0:  # some files committed
             assert indexer.poll() is None, "the build finished before it reported progress"
             assert time.monotonic() < deadline
             time.sleep(0.02)
@@ -132,3 +133,24 @@ def test_a_question_loads_the_symbols_of_few_files(make_repo):
     assert any(item.path.endswith("mod_17.py") for item in ctx.items)
     loaded = project._index_snapshot().symbols._by_file
     assert 0 < len(loaded) < 200, len(loaded)
+
+
+def test_the_build_is_announced_before_its_first_batch(make_repo, monkeypatch):
+    """A reader that comes before the first batch is committed already learns the build is on."""
+    from codeassist.index import indexer
+
+    root = make_repo(generated_python_files(30, functions=2))
+    project = codeassist.open(root)
+    seen: list[object] = []
+    original = indexer._apply
+
+    def spy(store, outcome, known, stats):  # the first file, before anything is committed
+        if not seen:
+            with project.reader() as index:
+                seen.append(index.build_progress())
+        return original(store, outcome, known, stats)
+
+    monkeypatch.setattr(indexer, "_apply", spy)
+    project.index()
+    assert seen and seen[0] is not None and seen[0].done == 0 and seen[0].total == 30 and seen[0].running
+    assert project.build_progress() is None
