@@ -183,8 +183,8 @@ class _Assembler:
     def tree(self, budget: int) -> str:
         """The file tree to the deepest level that fits ``budget``, climbing from the top and
         stopping at the first level that does not fit (a deeper tree is longer, bar rare cases)."""
-        paths = sorted(self.texts.by_path)
-        deepest = max((p.count("/") for p in paths), default=0)
+        paths = [p.split("/") for p in sorted(self.texts.by_path)]
+        deepest = max((len(p) - 1 for p in paths), default=0)
         best = ""
         for depth in range(1, deepest + 2):
             text = self.renderer.section("File tree", self.renderer.quote(_tree_text(paths, depth)))
@@ -545,18 +545,18 @@ def _covered(block: _Block, spans: dict[int, list[tuple[int, int]]]) -> bool:
     return any(a <= block.start and block.end <= b for a, b in spans.get(block.file_id, ()))
 
 
-def _tree_text(paths: list[str], depth: int) -> str:
-    """An indented tree of ``paths``; folders deeper than ``depth`` show a file count."""
+def _tree_text(paths: list[str] | list[list[str]], depth: int) -> str:
+    """An indented tree of ``paths`` (or of paths already split on ``/``); folders deeper than
+    ``depth`` show a file count."""
+    split = [p.split("/") if isinstance(p, str) else p for p in paths]
     lines: list[str] = []
     shown: set[str] = set()
     counts: dict[str, int] = {}
-    for path in paths:
-        parts = path.split("/")
+    for parts in split:
         if len(parts) - 1 > depth:
             folder = "/".join(parts[:depth])
             counts[folder] = counts.get(folder, 0) + 1
-    for path in paths:
-        parts = path.split("/")
+    for parts in split:
         for level in range(min(len(parts) - 1, depth)):
             folder = "/".join(parts[: level + 1])
             if folder not in shown:

@@ -7,7 +7,6 @@ numbers always agree with the index and the same index always gives the same con
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from .reader import IndexedFile, IndexReader
@@ -39,7 +38,7 @@ class FileTexts:
             if hidden:
                 self.invisible_names.add(shown)
             self._disk_path[indexed.id] = indexed.path
-            self.files[indexed.id] = dataclasses.replace(indexed, path=shown) if hidden else indexed
+            self.files[indexed.id] = indexed._replace(path=shown) if hidden else indexed
         self.by_path = {f.path: f for f in self.files.values()}
 
     def lines(self, file_id: int) -> list[str]:
