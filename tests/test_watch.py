@@ -208,14 +208,29 @@ def test_the_watched_folder_deleted_is_a_clear_error_not_a_traceback(make_repo):
     assert "moved or deleted" in str(running.error)
 
 
-def _start_watch(root: Path, *extra: str) -> subprocess.Popen[str]:
+def _start_watch(root: Path, *extra: str, stderr: object = subprocess.PIPE) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "codeassist", "watch", str(root), *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=stderr, text=True)
 
 
-def test_watch_command_prints_a_line_per_update_and_stops_cleanly(make_repo):
+def _stops(proc: subprocess.Popen[str], errors: Path, timeout: float = 60) -> str:
+    """Wait for a signalled watcher to exit with 0; its stderr (a file: a pipe nobody reads
+    could fill and block it) is in the message when it does not."""
+    try:
+        code = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError("the watcher did not stop; its stderr:\n" + errors.read_text()[-4000:]) from None
+    text = errors.read_text()
+    assert code == 0, text[-4000:]
+    return text
+
+
+def test_watch_command_prints_a_line_per_update_and_stops_cleanly(make_repo, tmp_path):
     root = make_repo({"a.py": "def a():\n    pass\n"})
-    proc = _start_watch(root, "--json")
+    errors = tmp_path / "watch.err"
+    with open(errors, "w") as sink:
+        proc = _start_watch(root, "--json", stderr=sink)
     try:
         first = json.loads(proc.stdout.readline())  # the catch-up at start
         assert first["files"] == 1 and first["added"] == 1
@@ -225,17 +240,17 @@ def test_watch_command_prints_a_line_per_update_and_stops_cleanly(make_repo):
         second = json.loads(proc.stdout.readline())
         assert second["added"] == 1 and second["paths"] >= 1
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=20) == 0
-        assert "stopped watching; the index is consistent" in proc.stderr.read()
+        assert "stopped watching; the index is consistent" in _stops(proc, errors)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert watcher_info(codeassist.open(root).index_dir) is None  # the heartbeat went with it
-    proc = _start_watch(root)
+    with open(errors, "w") as sink:
+        proc = _start_watch(root, stderr=sink)
     try:
         assert "updated" in proc.stdout.readline()
         proc.terminate()  # SIGTERM too ends it cleanly
-        assert proc.wait(timeout=20) == 0
+        _stops(proc, errors)
     finally:
         if proc.poll() is None:
             proc.kill()
