@@ -213,6 +213,14 @@ def _catch_up(project: Project) -> CatchUp:
     return fresh
 
 
+def _honour_ctrl_c() -> None:
+    """A long-running command stops on ctrl+c (SIGINT) even when the process that started it
+    ignored SIGINT (a shell's background job does): Python then leaves it ignored."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def _cmd_watch(args: argparse.Namespace) -> int:
     import signal
     import threading
@@ -222,6 +230,7 @@ def _cmd_watch(args: argparse.Namespace) -> int:
     project = _open(_repo(args), embed=args.embed)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    _honour_ctrl_c()
 
     def updated(update: WatchUpdate) -> None:
         if args.json:
@@ -266,6 +275,7 @@ def _cmd_mcp(args: argparse.Namespace) -> int:
         raise SystemExit(0)  # unwinds the server, so the watchers stop and clear their heartbeats
 
     signal.signal(signal.SIGTERM, terminate)
+    _honour_ctrl_c()
     try:
         if args.http is None:
             serve_stdio(workspace)

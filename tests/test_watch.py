@@ -355,3 +355,21 @@ def test_a_large_change_or_auto_update_off_is_reported_not_waited_for(make_repo)
     assert json.loads(proc.stdout)["freshness"]["changed_files"] == 5 and "behind" in proc.stderr
     status = json.loads(run_cli("status", str(root), "--json").stdout)
     assert status["pending_changes"] == 5 and status["last_indexed"] > 0
+
+
+def test_ctrl_c_stops_the_watcher_even_when_its_parent_ignored_sigint(make_repo, tmp_path):
+    """A shell's background job starts with SIGINT ignored, and Python then never raises
+    KeyboardInterrupt: the watcher restores ctrl+c itself."""
+    root = make_repo({"a.py": "def a():\n    pass\n"})
+    errors = tmp_path / "watch.err"
+    with open(errors, "w") as sink:
+        proc = subprocess.Popen([sys.executable, "-m", "codeassist", "watch", str(root), "--json"],
+                                stdout=subprocess.PIPE, stderr=sink, text=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        assert json.loads(proc.stdout.readline())["added"] == 1
+        proc.send_signal(signal.SIGINT)
+        assert "stopped watching" in _stops(proc, errors, timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
