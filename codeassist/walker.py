@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -388,8 +389,6 @@ RACY_NS = 2_000_000_000
 def _walk(root: Path, settings: Settings, previous: _Previous | None) -> WalkResult | None:
     """The walk; None when an incremental one finds it must be a full one."""
     root_real = os.path.realpath(root)
-    import time
-
     result = WalkResult(mode="incremental" if previous is not None else "full", started_ns=time.time_ns())
     secret_spec = None if settings.include_secrets else _compile(list(settings.secret_patterns))
     rules = IgnoreRules(root, settings) if previous is not None else None
@@ -604,7 +603,7 @@ class IgnoreRules:
         else:
             parent = dir_rel[:-1].rpartition("/")[0]
             layers = list(self._layers_of(parent + "/" if parent else ""))
-        for name in (".gitignore", ".codeassistignore"):
+        for name in _IGNORE_FILES:
             spec = _compile(_read_ignore_file(os.path.join(self._root, dir_rel, name)))
             if spec is not None:
                 layers.append(_IgnoreLayer(dir_rel, spec, dir_rel + name))

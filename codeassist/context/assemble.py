@@ -132,8 +132,8 @@ class _Assembler:
         self.graph: ReferenceGraph = self.snapshot.graph  # type: ignore[assignment]
         #: the budget holds a good part of the project: offer whole files beyond the hits
         self.large_budget = False
-        #: how many of the best hits' files come whole (depth), and the budget it is sized for
-        self.depth_left = 0  # tokens of the budget still free for whole files of the best hits
+        #: tokens of the budget still free for whole files of the likeliest files (depth), and the budget
+        self.depth_left = 0
         self.budget = 0
         #: the question's words (4+ letters, no stopwords), for big files that come nearly whole
         self.query_words: set[str] = set()
@@ -475,9 +475,6 @@ class _Assembler:
             text = self.render_block(block, [])
             self._counted[key] = (text, self.counter.count(text))
         return self._counted[key][1]
-
-    def estimate_size(self, info: IndexedFile) -> int:
-        return info.size // 3  # tokens, roughly (a cautious estimate: code runs 3-4 characters a token)
 
     def _dependencies(self, file_id: int, start: int, end: int, score: float,
                       ranking: Ranking) -> list[_Block]:

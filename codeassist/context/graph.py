@@ -33,40 +33,26 @@ _DISTINCT = re.compile(r"^(?=.{8,})(?:[a-z0-9]+_[a-z0-9_]+|[A-Za-z][a-z0-9]+[A-Z
 
 
 class Ranking:
-    """PageRank of every file and of every definition (file id, name); the per-definition
-    table is built when first asked for (a kernel has hundreds of thousands)."""
+    """PageRank of every file, and of every definition (file id, name) as scores per
+    definition of ``graph`` (looked up one at a time or best first: a kernel has hundreds of
+    thousands); an empty graph has none."""
 
-    def __init__(self, file_rank: dict[int, float], definition_rank: dict[tuple[int, str], float] | None = None,
-                 *, pair_scores: np.ndarray | None = None, graph: ReferenceGraph | None = None) -> None:
+    def __init__(self, file_rank: dict[int, float], *, pair_scores: np.ndarray | None = None,
+                 graph: ReferenceGraph | None = None) -> None:
         self.file_rank = file_rank
-        self._definition_rank = definition_rank
         self._pair_scores = pair_scores
         self._graph = graph
 
-    @property
-    def definition_rank(self) -> dict[tuple[int, str], float]:
-        if self._definition_rank is None:
-            graph, scores = self._graph, self._pair_scores
-            ranked: dict[tuple[int, str], float] = {}
-            if graph is not None and scores is not None:
-                file_ids, names = graph.file_ids.tolist(), graph.names
-                for (node, name), v in zip(graph.pairs.tolist(), scores.tolist()):
-                    if v > 0:
-                        ranked[(file_ids[node], names[name])] = v
-            self._definition_rank = ranked
-        return self._definition_rank
-
     def definition_score(self, file_id: int, name: str) -> float:
         """The rank of one definition (0 when the graph has no edge to it)."""
-        if self._definition_rank is not None or self._graph is None or self._pair_scores is None:
-            return self.definition_rank.get((file_id, name), 0.0)
+        if self._graph is None or self._pair_scores is None:
+            return 0.0
         pair = self._graph.pair_of(file_id, name)
         return 0.0 if pair is None else float(self._pair_scores[pair])
 
     def best_definitions(self) -> Iterator[tuple[tuple[int, str], float]]:
         """Definitions best first (ties by file id, then name)."""
         if self._graph is None or self._pair_scores is None:
-            yield from sorted(self.definition_rank.items(), key=lambda kv: (-kv[1], kv[0]))
             return
         import numpy as np
 
@@ -105,11 +91,6 @@ class ReferenceGraph:
     def __post_init__(self) -> None:
         self._matrix: object = None  # the file-to-file matrix, built once and kept in the cache
         self._lookup: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
-
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state["_lookup"] = None  # cheap to rebuild, costly to pickle
-        return state
 
     def _file_matrix(self) -> object:
         """Sparse (dst, src) matrix of summed edge weights: one row per defining file."""
@@ -152,7 +133,7 @@ class ReferenceGraph:
 
         n = len(self.file_ids)
         if n == 0:
-            return Ranking({}, {})
+            return Ranking({})
         mentioned = {m for m in mentioned if m}
         if not personal and not mentioned and self.global_file_rank is not None:
             return self._ranking(self.global_file_rank, self.global_pair_scores)

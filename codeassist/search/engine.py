@@ -43,9 +43,6 @@ SYMBOL_SHARE_EXPONENT = 1.0
 #: English word that happens to name a symbol ("simplify") is weak evidence
 SOURCE_WEIGHTS = {"lexical": 1.0, "symbol": 1.5, "symbol_word": 0.5, "path": 1.5, "dense": 1.0,
                   "graph": 0.25, "file": 1.0}
-#: the file source's weight when it orders the files that come whole in a context (in search,
-#: ``SOURCE_WEIGHTS["file"]``): whole-file evidence is what picks files, not functions
-CONTEXT_FILE_WEIGHT = 1.0
 #: file source: terms looked at (most specific first), and how many chunks make a term too
 #: common to say which file is meant
 FILE_TERMS = 40
@@ -131,17 +128,16 @@ def ranked_for_context(index: IndexReader, query: str, k: int, sources: set[str]
     """What the context assembler asks for: the pieces (chunks fused from every source but the
     file source, best first: the code that answers), and the files in the order of the full
     fusion, the file source included (the files most likely to matter, for depth)."""
-    merged = _ranked(index, query, k, sources, dense, rrf_k, keep_all=True, file_weight=CONTEXT_FILE_WEIGHT)
+    merged = _ranked(index, query, k, sources, dense, rrf_k, keep_all=True)
     pieces = sorted((c for c in merged if c.score_without("file") > 0),
                     key=lambda c: (-c.score_without("file"), c.chunk_id))[:k]
-    chunks = index.chunks(c.chunk_id for c in merged[: k * 2])
-    files = list(dict.fromkeys(chunks[c.chunk_id].file_id for c in merged[: k * 2] if c.chunk_id in chunks))
+    file_of = index.chunk_files(c.chunk_id for c in merged[: k * 2])
+    files = list(dict.fromkeys(file_of[c.chunk_id] for c in merged[: k * 2] if c.chunk_id in file_of))
     return [RankedChunk(c.chunk_id, c.symbol_id, c.score_without("file")) for c in pieces], files
 
 
 def _ranked(index: IndexReader, query: str, k: int, sources: set[str] | frozenset[str] | None,
-            dense: DenseSearch | None, rrf_k: int = RRF_K, *, keep_all: bool = False,
-            file_weight: float | None = None) -> list[_Candidate]:
+            dense: DenseSearch | None, rrf_k: int = RRF_K, *, keep_all: bool = False) -> list[_Candidate]:
     if not query or not query.strip():
         raise QueryError("the search query is empty; pass some words or an identifier")
     k = max(1, int(k))
@@ -169,7 +165,7 @@ def _ranked(index: IndexReader, query: str, k: int, sources: set[str] | frozense
     if "path" in use:
         add("path", [(cid, None, SOURCE_WEIGHTS["path"]) for cid in _paths(index, query, depth)])
     if "file" in use:
-        add("file", _files(index, query, depth, file_weight))
+        add("file", _files(index, query, depth))
     aside = _aside_chunks(index, candidates, query)
     merged = _merge_by_symbol(index, list(candidates.values()), aside)
     ranked = sorted(merged, key=lambda c: (-c.score, c.chunk_id))
@@ -181,7 +177,7 @@ def _ranked(index: IndexReader, query: str, k: int, sources: set[str] | frozense
     return ranked if keep_all else ranked[:k]
 
 
-def _files(index: IndexReader, query: str, limit: int, weight: float | None = None) -> _SourceList:
+def _files(index: IndexReader, query: str, limit: int) -> _SourceList:
     """Files by BM25 of the query's terms over all their chunks (term frequency counted in
     chunks), best first, each as its chunk holding the most (idf-weighted) query terms."""
     import math
@@ -198,29 +194,26 @@ def _files(index: IndexReader, query: str, limit: int, weight: float | None = No
     if not found:
         return []
     file_of = index.chunk_files({c for ids in found.values() for c in ids})
-    hits = {term: [(c, file_of[c]) for c in ids if c in file_of] for term, ids in found.items()}
     tf: dict[int, dict[str, int]] = {}
     chunk_weight: dict[int, float] = {}
-    chunk_file: dict[int, int] = {}
     idf: dict[str, float] = {}
-    for term, rows in hits.items():
-        files = {f for _c, f in rows}
+    for term, ids in found.items():
+        ids = [c for c in ids if c in file_of]
+        files = {file_of[c] for c in ids}
         idf[term] = math.log(1 + (n_files - len(files) + 0.5) / (len(files) + 0.5))
-        for chunk_id, file_id in rows:
-            counts = tf.setdefault(file_id, {})
+        for chunk_id in ids:
+            counts = tf.setdefault(file_of[chunk_id], {})
             counts[term] = counts.get(term, 0) + 1
             chunk_weight[chunk_id] = chunk_weight.get(chunk_id, 0.0) + idf[term]
-            chunk_file[chunk_id] = file_id
     lengths = index.file_lengths(tf)
     k1, b = 1.2, 0.75
     score = {f: sum(idf[t] * n * (k1 + 1) / (n + k1 * (1 - b + b * lengths.get(f, mean_lines) / max(mean_lines, 1.0)))
                     for t, n in counts.items()) for f, counts in tf.items()}
     best_chunk: dict[int, int] = {}
     for chunk_id, weight in sorted(chunk_weight.items(), key=lambda kv: (-kv[1], kv[0])):
-        best_chunk.setdefault(chunk_file[chunk_id], chunk_id)
+        best_chunk.setdefault(file_of[chunk_id], chunk_id)
     ranked = sorted(score, key=lambda f: (-score[f], f))[:limit]
-    weight = SOURCE_WEIGHTS["file"] if weight is None else weight
-    return [(best_chunk[f], None, weight) for f in ranked]
+    return [(best_chunk[f], None, SOURCE_WEIGHTS["file"]) for f in ranked]
 
 
 def _aside_chunks(index: IndexReader, candidates: dict[int, _Candidate], query: str) -> set[int]:
@@ -230,10 +223,10 @@ def _aside_chunks(index: IndexReader, candidates: dict[int, _Candidate], query: 
         return set()
     from ..walker import is_test_path
 
-    chunks = index.chunks(candidates)
-    paths = index.paths_of({c.file_id for c in chunks.values()})
-    return {cid for cid, c in chunks.items()
-            if (p := paths.get(c.file_id)) is not None and (is_test_path(p) or _ASIDE_PATH.search(p))}
+    file_of = index.chunk_files(candidates)  # ids only: no chunk text to read
+    paths = index.paths_of(set(file_of.values()))
+    return {cid for cid, f in file_of.items()
+            if (p := paths.get(f)) is not None and (is_test_path(p) or _ASIDE_PATH.search(p))}
 
 
 def _graph(index: IndexReader, seeds: list[_Candidate], limit: int) -> _SourceList:
