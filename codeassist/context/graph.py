@@ -129,14 +129,21 @@ class ReferenceGraph:
              mentioned: Iterable[str] = ()) -> Ranking:
         """Personalised PageRank: ``personal`` maps file ids to teleport weights; edges for
         ``mentioned`` names weigh ten times more."""
-        import numpy as np
-
-        n = len(self.file_ids)
-        if n == 0:
+        if len(self.file_ids) == 0:
             return Ranking({})
         mentioned = {m for m in mentioned if m}
         if not personal and not mentioned and self.global_file_rank is not None:
-            return self._ranking(self.global_file_rank, self.global_pair_scores)
+            rank, per_pair = self.global_file_rank, self.global_pair_scores
+        else:
+            rank, per_pair = self._scores(personal, mentioned)
+        return Ranking(dict(zip(self.file_ids.tolist(), rank.tolist())), pair_scores=per_pair, graph=self)
+
+    def _scores(self, personal: Mapping[int, float] | None = None,
+                mentioned: set[str] | frozenset[str] = frozenset()) -> tuple[np.ndarray, np.ndarray]:
+        """The rank of every node, and the score of every definition (index into ``pairs``)."""
+        import numpy as np
+
+        n = len(self.file_ids)
         matrix = self._file_matrix()
         hot_edges = np.zeros(0, dtype=np.int64)
         if mentioned and len(self.names):
@@ -177,12 +184,7 @@ class ReferenceGraph:
         edge_share = rank[self.src] * self.weight * inverse_out[self.src]
         if len(hot_edges):
             edge_share[hot_edges] *= 10.0
-        per_pair = np.bincount(self.pair, weights=edge_share, minlength=len(self.pairs))
-        return self._ranking(rank, per_pair)
-
-    def _ranking(self, rank: np.ndarray, per_pair: np.ndarray | None) -> Ranking:
-        file_rank = dict(zip(self.file_ids.tolist(), rank.tolist()))
-        return Ranking(file_rank, pair_scores=per_pair, graph=self)
+        return rank, np.bincount(self.pair, weights=edge_share, minlength=len(self.pairs))
 
 
 def build_graph(index: IndexReader) -> ReferenceGraph:
@@ -273,9 +275,8 @@ def build_graph(index: IndexReader) -> ReferenceGraph:
         weight.astype(np.float64), pair.reshape(-1).astype(np.int32), pairs.reshape(-1, 2),
     )
     graph._file_matrix()  # built once, kept in the cache
-    ranking = graph.rank()
-    graph.global_file_rank = np.array([ranking.file_rank[f] for f in file_ids.tolist()], dtype=np.float64)
-    graph.global_pair_scores = ranking._pair_scores
+    if n:
+        graph.global_file_rank, graph.global_pair_scores = graph._scores()
     return graph
 
 
@@ -374,9 +375,9 @@ def load_graph(index: IndexReader, folder: Path, generation: str | None = None) 
 
 def _files_text(index: IndexReader, graph: ReferenceGraph) -> str:
     """``path<TAB>content hash`` of each node, in node order."""
-    hashes = dict(index.content_hashes())
-    paths = index.paths_of(graph.file_ids.tolist())
-    return "\n".join(f"{paths.get(f, '')}\t{hashes.get(f, '')}" for f in graph.file_ids.tolist())
+    files = {f.id: f for f in index.files()}
+    return "\n".join(f"{files[f].path}\t{files[f].hash}" if f in files else "\t"
+                     for f in graph.file_ids.tolist())
 
 
 def _reuse_stale(index: IndexReader, cache: Path) -> ReferenceGraph | None:
@@ -393,7 +394,7 @@ def _reuse_stale(index: IndexReader, cache: Path) -> ReferenceGraph | None:
     if not candidates:
         return None
     source = candidates[0]
-    current = index.content_hashes()
+    current = index.files()
     if len(current) < STALE_MIN_FILES:
         return None
     try:
@@ -404,8 +405,7 @@ def _reuse_stale(index: IndexReader, cache: Path) -> ReferenceGraph | None:
         graph = _load(source)
     except (OSError, ValueError, TypeError):
         return None
-    paths = index.paths_of(f for f, _h in current)
-    now = {paths[f]: (f, h) for f, h in current if f in paths}
+    now = {f.path: (f.id, f.hash) for f in current}
     before = {path: h for path, h in stored}
     changed = sum(1 for path, (_f, h) in now.items() if before.get(path) != h)
     changed += sum(1 for path in before if path not in now)

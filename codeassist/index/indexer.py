@@ -238,8 +238,11 @@ def _update(store: Store, root: Path, settings: Settings, report: ProgressCallba
     # a big run tells readers how far it is: they answer from what is there and say so
     announce = cold or total >= _ANNOUNCE_FILES
     started_at = time.time()
+    def record_progress(done: int) -> None:
+        store.set_meta(BUILD_KEY, json.dumps({"pid": os.getpid(), "done": done, "total": total, "started": started_at}))
+
     if announce:  # at once: a reader that comes before the first batch is committed knows too
-        store.set_meta(BUILD_KEY, json.dumps({"pid": os.getpid(), "done": 0, "total": total, "started": started_at}))
+        record_progress(0)
     try:
         for outcome in _run(tasks, settings, store.path.parent / "parse-journal", faults):
             if not in_txn:
@@ -251,8 +254,7 @@ def _update(store: Store, root: Path, settings: Settings, report: ProgressCallba
             now = time.monotonic()
             if now - last_commit >= _COMMIT_EVERY_S or done % _COMMIT_EVERY_FILES == 0:
                 if announce:
-                    store.set_meta(BUILD_KEY, json.dumps({"pid": os.getpid(), "done": done, "total": total,
-                                                          "started": started_at}))
+                    record_progress(done)
                 store.commit()
                 in_txn = False
                 last_commit = now
