@@ -366,9 +366,13 @@ def _cmd_search(args: argparse.Namespace) -> int:
     project = _open(_repo(args))
     fresh = _catch_up(project)
     hits = project.search(args.query, k=args.k)
+    semantic = project.semantic_progress()
+    if semantic is not None:
+        print(f"codeassist: {semantic.describe()}", file=sys.stderr)
     if args.json:
         _print_json({"query": args.query, "hits": [h.to_dict() for h in hits], "freshness": fresh.to_dict(),
-                     "partial": fresh.building.to_dict() if fresh.building else None})
+                     "partial": fresh.building.to_dict() if fresh.building else None,
+                     "semantic_partial": semantic.to_dict() if semantic else None})
         return 0
     if not hits:
         print("no hits", file=sys.stderr)

@@ -1,9 +1,8 @@
 """The Python API: a :class:`Project` is one repository and its index.
 
-A thin facade: indexing is :mod:`.index.indexer`, reading the index :mod:`.index.reader` and
-:mod:`.index.lookup`, search :mod:`.search`, context :mod:`.context`, conversation
-:mod:`.assistant`. The CLI and the terminal UI are built on this class. Every call opens its own
-short SQLite connection, so a Project can be shared between threads.
+A thin facade: indexing is :mod:`.index.indexer`, reading :mod:`.index.reader` and :mod:`.index.lookup`,
+search :mod:`.search`, context :mod:`.context`, conversation :mod:`.assistant`. The CLI and the terminal
+UI are built on it. Every call opens its own short SQLite connection: a Project can be shared by threads.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from .errors import RepositoryError
 from .index import lookup
 from .index.indexer import IndexStats, ProgressCallback, build_index
 from .index.location import index_dir
-from .index.reader import BuildProgress, IndexReader
+from .index.reader import BuildProgress, IndexReader, SemanticProgress
 from .index.store import open_reader
 from .results import Context, IndexStatus, ReferenceInfo, SearchHit, SymbolInfo
 
@@ -47,12 +46,12 @@ class Project:
         self._snapshot: IndexSnapshot | None = None  # graph and symbols between calls
         self._snapshot_lock = threading.Lock()  # one assembly at a time fills the shared snapshot
 
-    def __repr__(self) -> str:
-        return f"Project({str(self.root)!r})"
-
     def reader(self) -> IndexReader:
         """The typed read side of the index: ``with project.reader() as index: ...``."""
         return open_reader(self.index_dir)
+
+    def __repr__(self) -> str:
+        return f"Project({str(self.root)!r})"
 
     def _read(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         with self.reader() as index:
@@ -77,16 +76,18 @@ class Project:
         """An unfinished big index run (the index then holds part of the repository), if any."""
         return self._read(IndexReader.build_progress)
 
+    def semantic_progress(self) -> SemanticProgress | None:
+        """An unfinished embedding stage (dense search then covers part of the symbols), if any."""
+        return self._read(IndexReader.semantic_progress) if self.settings.embed else None
+
     def catch_up(self) -> CatchUp:
         """Update a stale index first when the change is small, else say how far behind it is."""
         from .index.catchup import catch_up
-
         return catch_up(self.root, self.index_dir, self.settings)
 
     # ------------------------------------------------------------------ querying
     def search(self, query: str, k: int = 10, *, sources: set[str] | None = None) -> list[SearchHit]:
-        """Hybrid search: the ``k`` best hits for ``query`` (``sources`` limits the fusion to
-        some of ``lexical``, ``symbol``, ``path``, ``dense``, ``graph``)."""
+        """Hybrid search: the ``k`` best hits (``sources``: some of lexical, symbol, path, dense, graph)."""
         from .search import search
 
         with self.reader() as index:
@@ -190,8 +191,7 @@ class Project:
 
 
 def open_project(path: str | os.PathLike[str] = ".", **settings: Any) -> Project:
-    """Open the repository at ``path`` (not indexed: call ``.index()``); keyword arguments
-    override settings (see :class:`codeassist.config.Settings`)."""
+    """Open the repository at ``path`` (``.index()`` indexes it); keywords override :class:`Settings`."""
     root = Path(path).expanduser()
     if not root.is_dir():
         what = "is not a folder" if root.exists() else "does not exist"

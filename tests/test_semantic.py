@@ -426,3 +426,65 @@ def test_a_request_slower_than_the_timeout_is_retried(make_repo):
         vectors = embedder.embed_documents(["alpha beta", "gamma delta"])
         assert vectors.shape[0] == 2
         assert len([r for r in server.state.requests if r["path"].endswith("/embeddings")]) == 2
+
+
+def test_dense_search_works_on_what_is_covered_while_the_embedding_stage_runs(make_repo, monkeypatch):
+    from codeassist.index import embed_stage
+
+    monkeypatch.setattr(embed_stage, "MIRROR_EVERY_S", 0.0)  # the mirror follows every batch
+    root = make_repo(generated_python_files(40, functions=20))  # 800 symbols: four batches
+    project = codeassist.open(root)
+    seen = []
+
+    def progress(report):
+        if report.phase == "embed" and 0 < report.done < report.total:
+            other = codeassist.open(root)  # another reader, as another process would be
+            with open_reader(other.index_dir) as index:
+                covered = set(index.embedded())
+                symbol_of = {s.qualname: s.id for s in index.symbols_in_files()}
+            hits = other.search("compute thing 3 of module 7", k=10, sources={"dense"})
+            seen.append((report.done, report.total, other.semantic_progress(), other.dense_source, hits,
+                         covered, symbol_of))
+
+    stats = project.index(progress=progress)
+    assert stats.embedded == stats.embed_units == 800
+    assert len(seen) >= 2
+    for done, total, semantic, source, hits, covered, symbol_of in seen:
+        assert semantic is not None and semantic.running
+        assert (semantic.embedded, semantic.units) == (done, total)
+        assert "covers" in semantic.describe() and "running" in semantic.describe()
+        assert source == "mirror" and hits  # dense search answers from the vectors so far ...
+        assert all(symbol_of[h.symbol] in covered for h in hits)  # ... and only those
+    assert project.semantic_progress() is None
+    mirror = VectorMirror.open(project.index_dir / "mirror", _meta(project, META_KEY))
+    assert mirror is not None and len(mirror.rows()) == 800
+
+
+def test_an_embedding_stage_that_stops_early_says_so_and_resumes(make_repo, monkeypatch):
+    from codeassist.index import embed_stage
+
+    monkeypatch.setattr(embed_stage, "MIRROR_EVERY_S", 0.0)
+    root = make_repo(generated_python_files(40, functions=20))
+    project = codeassist.open(root)
+
+    def progress(report):
+        if report.phase == "embed" and report.done >= 512:
+            raise KeyboardInterrupt  # ctrl+c in the middle of the stage
+
+    with pytest.raises(KeyboardInterrupt):
+        project.index(progress=progress)
+    semantic = project.semantic_progress()
+    assert semantic is not None and not semantic.running
+    assert (semantic.embedded, semantic.units) == (512, 800)
+    assert "stopped early" in semantic.describe()
+    assert project.search("compute thing 3 of module 7", sources={"dense"})  # the mirror of the 512
+    assert project.dense_source == "mirror"
+    result = run_cli("search", "compute thing 3 of module 7", "--json", "--repo", str(root))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["semantic_partial"] == {"embedded": 512, "units": 800, "running": False}
+    assert "512 of 800 symbols" in result.stderr and "codeassist index" in result.stderr
+    stats = project.index()
+    assert stats.embedded == 800 and stats.embed_computed == 288
+    assert project.semantic_progress() is None
+    result = run_cli("search", "compute thing 3 of module 7", "--json", "--repo", str(root))
+    assert json.loads(result.stdout)["semantic_partial"] is None

@@ -22,6 +22,8 @@ run that opens it.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -37,7 +39,7 @@ from ..parsing.terms import split_identifier
 from ..vectors.base import CollectionSpec
 from ..vectors.mirror import META_KEY, VectorMirror, mirror_key, write_mirror
 from ..walker import is_test_path
-from .reader import EmbedUnit, IndexReader, StoredVectorSpec
+from .reader import SEMANTIC_KEY, EmbedUnit, IndexReader, StoredVectorSpec
 from .store import Store
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -233,12 +235,11 @@ _BatchWriter = Callable[[list[EmbedUnit], list[str], "np.ndarray"], None]
 
 
 def _embed_units(index: IndexReader, embedder: Embedder, units: list[EmbedUnit], write: _BatchWriter,
-                 progress: Callable[[int], None]) -> dict[str, np.ndarray]:
+                 progress: Callable[[int], None]) -> None:
     """Embed ``units`` batch by batch; ``write(batch, ids, matrix)`` stores each batch (and
-    commits its ``embedded`` rows). Returns the new vectors by id."""
+    commits its ``embedded`` rows)."""
     from ..embeddings.cache import text_key
 
-    fresh: dict[str, np.ndarray] = {}
     done = 0
     size = max(_BATCH, int(getattr(embedder, "preferred_batch", 0) or 0))  # a server with requests in flight
     for start in range(0, len(units), size):
@@ -248,10 +249,8 @@ def _embed_units(index: IndexReader, embedder: Embedder, units: list[EmbedUnit],
         matrix = embedder.embed_documents(texts)
         ids = [f"{text_key(embedder.model_id, t)[:16]}-{u.symbol_id}" for t, u in zip(texts, batch)]
         write(batch, ids, matrix)
-        fresh.update(zip(ids, matrix))
         done += len(batch)
         progress(done)
-    return fresh
 
 
 def run_embedding(
@@ -335,8 +334,10 @@ def _run_staged(store: Store, index_dir: Path, embedder: Embedder, units: list[E
 
     spec_key = store.meta("vector_spec") or ""
     store.delete_meta(META_KEY)  # vectors change from here on
+    fresh: dict[str, np.ndarray] = {}
 
     def write(batch: list[EmbedUnit], ids: list[str], matrix: np.ndarray) -> None:
+        fresh.update(zip(ids, matrix))
         store.begin()
         store.record_vectors([(u.symbol_id, vid) for u, vid in zip(batch, ids)])
         store.stage_vectors([(vid, u.path, np.asarray(vec, dtype=np.float32).tobytes())
@@ -345,8 +346,7 @@ def _run_staged(store: Store, index_dir: Path, embedder: Embedder, units: list[E
         stats.embedded += len(batch)
 
     done_before = stats.units - len(units)
-    fresh = _embed_units(store.reader, embedder, units, write,
-                         lambda done: report("embed", done_before + done, stats.units))
+    _embed_units(store.reader, embedder, units, write, lambda done: report("embed", done_before + done, stats.units))
 
     def from_outbox(ids: list[str]) -> list[np.ndarray]:  # rows the old mirror lacks (staged earlier)
         found = store.reader.staged_vector_blobs(ids)
@@ -400,6 +400,9 @@ def _run_full(store: Store, index_dir: Path, settings: Settings, embedder: Embed
     units = _units(store.reader, settings)  # again: reconciliation may have put some back
     done_before = stats.units - len(units)
     report("embed", done_before, stats.units)
+    # a mirror of the vectors so far, rewritten now and then: dense search works on what is
+    # covered while the stage goes on (a Chroma server is searched directly: it has them at once)
+    growing = None if settings.chroma_url else _GrowingMirror(store, index_dir, vectors.vectors, spec_key, old_mirror)
 
     def write(batch: list[EmbedUnit], ids: list[str], matrix: np.ndarray) -> None:
         vectors.upsert(ids, matrix, [{"path": u.path} for u in batch])
@@ -407,9 +410,47 @@ def _run_full(store: Store, index_dir: Path, settings: Settings, embedder: Embed
         store.record_vectors([(u.symbol_id, vid) for u, vid in zip(batch, ids)])
         store.commit()
         stats.embedded += len(batch)
+        if growing is not None:
+            growing.add(ids, matrix)
 
-    fresh = _embed_units(store.reader, embedder, units, write,
-                         lambda done: report("embed", done_before + done, stats.units))
+    store.set_meta(SEMANTIC_KEY, json.dumps({"pid": os.getpid(), "units": stats.units}))
+    try:
+        _embed_units(store.reader, embedder, units, write, lambda done: report("embed", done_before + done, stats.units))
+    except BaseException:
+        store.set_meta(SEMANTIC_KEY, json.dumps({"pid": 0, "units": stats.units}))  # stopped early
+        raise
     store.set_meta("embedding_complete", "1")
-    if not settings.chroma_url:
-        _refresh_mirror(store, index_dir, vectors.vectors, spec_key, old_mirror, fresh)
+    if growing is not None:
+        growing.write()
+    store.delete_meta(SEMANTIC_KEY)
+
+
+#: while a long embedding stage runs, the query mirror is rewritten with the vectors so far every
+#: ``MIRROR_EVERY_S`` seconds at most, and never spending more than a tenth of the stage on it
+MIRROR_EVERY_S = 10.0
+
+
+class _GrowingMirror:
+    """The query mirror of a full embedding run, rewritten with the vectors committed so far
+    (the index's meta then names it current): dense search works on what is covered during the
+    stage. Each rewrite takes its rows from the last one plus the vectors added since."""
+
+    def __init__(self, store: Store, index_dir: Path, fetch: Callable[[list[str]], np.ndarray | list[np.ndarray]],
+                 spec_key: str, old: VectorMirror | None) -> None:
+        self._store, self._index_dir, self._fetch, self._spec_key = store, index_dir, fetch, spec_key
+        self._old = old
+        self._fresh: dict[str, np.ndarray] = {}
+        self._due = time.monotonic() + MIRROR_EVERY_S
+
+    def add(self, ids: list[str], matrix: np.ndarray) -> None:
+        self._fresh.update(zip(ids, matrix))
+        if time.monotonic() >= self._due:
+            self.write()
+
+    def write(self) -> None:
+        started = time.monotonic()
+        _refresh_mirror(self._store, self._index_dir, self._fetch, self._spec_key, self._old, self._fresh)
+        self._old = VectorMirror.open(self._index_dir / "mirror", self._store.meta(META_KEY))
+        self._fresh = {}
+        took = time.monotonic() - started
+        self._due = time.monotonic() + max(MIRROR_EVERY_S, 9 * took)

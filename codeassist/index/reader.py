@@ -22,6 +22,7 @@ from ..parsing.kinds import CALLABLE_KINDS, EMBEDDED_KINDS
 __all__ = [
     "IndexReader", "IndexedFile", "FileRow", "ChunkRow", "SymbolRef", "SymbolDetail", "ReferenceRow",
     "IndexCounts", "StoredVectorSpec", "StagedVectors", "EmbedUnit", "LANDMARKS_KEY", "BUILD_KEY", "BuildProgress",
+    "SEMANTIC_KEY", "SemanticProgress",
 ]
 
 #: SQLite's default limit on host parameters is 32766 in current builds, 999 in old ones
@@ -29,6 +30,7 @@ _PARAMETER_BATCH = 500
 _LIVE = "skip IS NULL"
 #: meta key of the walk's landmarks: folders and ignore files with their mtimes (``walker``)
 BUILD_KEY = "build_progress"  # a big run under way: {"pid", "done", "total", "started"}
+SEMANTIC_KEY = "embed_progress"  # an unfinished embedding stage: {"pid" (0 once it ended), "units"}
 LANDMARKS_KEY = "walk_landmarks"  # an indexed file (not skipped as binary, too large, secret ...)
 
 T = TypeVar("T")
@@ -117,6 +119,26 @@ class BuildProgress:
     def to_dict(self) -> dict[str, object]:
         return {"files_done": self.done, "files_total": self.total, "running": self.running,
                 "started": self.started}
+
+
+@dataclass(frozen=True, slots=True)
+class SemanticProgress:
+    """An embedding stage that has not finished: ``embedded`` of ``units`` symbols have vectors so
+    far (the most used first), and dense search works on those. ``running``: its process is
+    alive (else it stopped early, and the next ``codeassist index`` goes on from there)."""
+
+    embedded: int
+    units: int
+    running: bool
+
+    def describe(self) -> str:
+        covers = f"semantic search covers {self.embedded:,} of {self.units:,} symbols"
+        if self.running:
+            return f"{covers} so far (the embedding stage is running, most-used symbols first)"
+        return f"{covers}: the embedding stage stopped early; run `codeassist index` to finish it"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"embedded": self.embedded, "units": self.units, "running": self.running}
 
 
 class ChunkRow(NamedTuple):
@@ -288,6 +310,18 @@ class IndexReader:
         except (ValueError, KeyError, TypeError):
             return None
         return BuildProgress(done, total, _alive(pid), started)
+
+    def semantic_progress(self) -> SemanticProgress | None:
+        """The unfinished embedding stage, if any (see :class:`SemanticProgress`)."""
+        raw = self.meta(SEMANTIC_KEY)
+        if not raw:
+            return None
+        try:
+            data = json.loads(raw)
+            pid, units = int(data["pid"]), int(data["units"])
+        except (ValueError, KeyError, TypeError):
+            return None
+        return SemanticProgress(self.embedded_count(), units, pid > 0 and _alive(pid))
 
     def landmarks(self) -> list[tuple[str, int]]:
         """(relative path, mtime_ns) of the folders and ignore files the last run's walk saw."""

@@ -77,8 +77,10 @@ class DenseSearcher:
         key = index.meta(META_KEY)
         mirror_path = self._index_dir / "mirror"
         held = self._backends
-        if held is not None and held.key != key:
-            held = None  # re-indexed since: open again
+        if held is not None and held.key != key:  # re-indexed since (or the embedding stage went on)
+            mirror = None if settings.chroma_url else VectorMirror.open(mirror_path, key)
+            same_model = held.embedder.model_id == stored.model_id
+            held = _Backends(held.embedder, mirror, key, staged=False) if mirror is not None and same_model else None
         elif held is not None and held.staged:
             mirror = VectorMirror.open(mirror_path, key)  # is the mirror back?
             if mirror is not None:

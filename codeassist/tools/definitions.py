@@ -76,6 +76,8 @@ class SearchOut(TypedDict):
     hits: list[SearchHitOut]
     #: while a big index run is unfinished: files_done, files_total, running, started
     partial: dict[str, Any] | None
+    #: while the embedding stage is unfinished (dense search covers part): embedded, units, running
+    semantic_partial: dict[str, Any] | None
 
 
 def _snippet(text: str) -> str:
@@ -94,15 +96,16 @@ def search(workspace: Workspace, query: Annotated[str, Field(description="a ques
     out: list[SearchHitOut] = [
         {"path": h.path, "start_line": h.start_line, "end_line": h.end_line, "symbol": h.symbol, "kind": h.kind,
          "score": h.score, "snippet": _snippet(h.text), "sources": h.sources} for h in hits]
-    building = project.build_progress()
+    building, semantic = project.build_progress(), project.semantic_progress()
     lines = [f"{len(out)} hit(s) for {query[:200]!r} in {name}:"
-             + (f" (partial: {building.describe()})" if building else "")]
+             + (f" (partial: {building.describe()})" if building else "")
+             + (f" ({semantic.describe()})" if semantic else "")]
     for h in out:
         label = f"  {h['symbol']} ({h['kind']})" if h["symbol"] else ""
         lines.append(f"\n{h['path']}:{h['start_line']}-{h['end_line']}{label}  [found by {', '.join(h['sources'])}]")
         lines += [f"    {line}" for line in h["snippet"].split("\n")]
-    return ToolResult({"repo": name, "query": query, "hits": out,
-                       "partial": building.to_dict() if building else None}, "\n".join(lines))
+    return ToolResult({"repo": name, "query": query, "hits": out, "partial": building.to_dict() if building else None,
+                       "semantic_partial": semantic.to_dict() if semantic else None}, "\n".join(lines))
 
 
 # ---------------------------------------------------------------------- symbols

@@ -44,7 +44,11 @@ def write_mirror(folder: Path, ids: Sequence[str], matrix: np.ndarray, key: str)
     with open(tmp, "wb") as fh:
         np.save(fh, np.ascontiguousarray(matrix, dtype=np.float32))
     os.replace(tmp, folder / _MATRIX)
-    (folder / _IDS).write_text("\n".join(ids), encoding="utf-8")
+    # replaced, not rewritten in place: a search opening the mirror meanwhile (it is rewritten
+    # during a long embedding stage) reads a whole file, old or new, and checks the row count
+    tmp_ids = folder / f"{_IDS}.{os.getpid()}.tmp"
+    tmp_ids.write_text("\n".join(ids), encoding="utf-8")
+    os.replace(tmp_ids, folder / _IDS)
     (folder / _KEY).write_text(key, encoding="utf-8")
 
 
