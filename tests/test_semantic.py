@@ -443,6 +443,9 @@ def test_dense_search_works_on_what_is_covered_while_the_embedding_stage_runs(ma
                 covered = set(index.embedded())
                 symbol_of = {s.qualname: s.id for s in index.symbols_in_files()}
             hits = other.search("compute thing 3 of module 7", k=10, sources={"dense"})
+            with open_reader(other.index_dir) as index:  # weighed by the share covered
+                _nearest, weight = other._dense_searcher().function(index)("thing 3", 5)
+            assert weight == pytest.approx(min(1.0, report.done / report.total / 0.5))
             seen.append((report.done, report.total, other.semantic_progress(), other.dense_source, hits,
                          covered, symbol_of))
 

@@ -74,3 +74,42 @@ def test_empty_collection_query_returns_nothing(open_store):
 def test_unreachable_server_is_a_clear_error():
     with pytest.raises(VectorStoreError, match="chroma run --path"):
         ChromaVectorStore.server("127.0.0.1", free_port(), SPEC)
+
+
+def _clustered_unit_vectors(n: int, dims: int, seed: int) -> np.ndarray:
+    """Unit vectors around a few hundred centres, as embeddings of code are (not uniform)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(300, dims)).astype(np.float32)
+    rows = centres[rng.integers(0, 300, n)] + 0.6 * rng.normal(size=(n, dims)).astype(np.float32)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def test_a_big_mirror_scans_int8_and_rescores_exactly(tmp_path, monkeypatch):
+    from codeassist.vectors import mirror as mirror_module
+    from codeassist.vectors.mirror import VectorMirror, write_mirror
+
+    matrix = _clustered_unit_vectors(20_000, 64, seed=1)
+    ids = [f"v{i}" for i in range(len(matrix))]
+    exact = VectorMirror(ids, matrix)
+    monkeypatch.setattr(mirror_module, "QUANTIZE_MIN_ROWS", 10_000)
+    write_mirror(tmp_path / "m", ids, matrix, "key")
+    assert (tmp_path / "m" / "vectors.i8.npy").stat().st_size < matrix.nbytes / 3
+    quantized = VectorMirror.open(tmp_path / "m", "key")
+    assert quantized is not None and quantized._quantized is not None
+    queries = _clustered_unit_vectors(200, 64, seed=2)
+    found = total = 0
+    for query in queries:
+        want, got = exact.query(query, 10), quantized.query(query, 10)
+        scores = dict(want)
+        for vector_id, score in got:  # every score is the exact one, whatever was found
+            assert abs(score - float(matrix[int(vector_id[1:])] @ query)) < 1e-5
+            found += vector_id in scores
+        total += len(want)
+        assert [s for _v, s in got] == sorted((s for _v, s in got), reverse=True)
+    assert found / total >= 0.99
+    # below the threshold the int8 copy is removed, and queries are exact float32 again
+    write_mirror(tmp_path / "m", ids[:5000], matrix[:5000], "key2")
+    assert not (tmp_path / "m" / "vectors.i8.npy").exists()
+    small = VectorMirror.open(tmp_path / "m", "key2")
+    assert small is not None and small._quantized is None
+    assert small.query(queries[0], 5) == VectorMirror(ids[:5000], matrix[:5000]).query(queries[0], 5)

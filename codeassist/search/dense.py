@@ -15,7 +15,18 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..embeddings.base import Embedder
     from ..vectors.base import VectorStore
 
-__all__ = ["DenseSearcher"]
+__all__ = ["DenseSearcher", "partial_weight", "FULL_WEIGHT_COVERAGE"]
+
+#: while the embedding stage has covered part of the symbols, dense search weighs in proportion
+#: to the share covered, fully from this share on: the covered symbols would otherwise crowd out
+#: the right answer where it has no vector yet (sympy, 15% covered: hybrid Recall@10 0.660 at
+#: full weight, 0.720 scaled, 0.675 with no dense search; docs/benchmarks.md)
+FULL_WEIGHT_COVERAGE = 0.5
+
+
+def partial_weight(covered: int, units: int) -> float:
+    """The dense source's weight factor when ``covered`` of ``units`` symbols have vectors."""
+    return 1.0 if units <= 0 else min(1.0, covered / units / FULL_WEIGHT_COVERAGE)
 
 
 @dataclass(frozen=True)
@@ -51,8 +62,10 @@ class DenseSearcher:
         backends = self._current(index)
         if backends is None:
             return None
+        stage = index.semantic_progress()
+        weight = 1.0 if stage is None else partial_weight(stage.embedded, stage.units)
 
-        def dense(query: str, depth: int) -> list[int]:
+        def dense(query: str, depth: int) -> tuple[list[int], float]:
             vector = backends.embedder.embed_query(query)
             if backends.staged:
                 from ..index.embed_stage import nearest_with_staged
@@ -61,9 +74,9 @@ class DenseSearcher:
             else:
                 found = backends.vectors.query(vector, depth)
             if not found:
-                return []
+                return [], weight
             symbol_of = index.symbols_of_vectors(v for v, _ in found)
-            return [symbol_of[v] for v, _ in found if v in symbol_of]
+            return [symbol_of[v] for v, _ in found if v in symbol_of], weight
 
         return dense
 

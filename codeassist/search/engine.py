@@ -94,7 +94,9 @@ SOURCES = ("lexical", "symbol", "path", "dense", "file", "graph")
 DEFAULT_SOURCES = frozenset(SOURCES) - {"file"}
 
 #: query text, depth -> symbol ids, nearest first
-DenseSearch = Callable[[str, int], list[int]]
+#: dense retrieval for a query: (symbol ids, nearest first, at most ``depth``; the weight of
+#: the source in the fusion, below 1 while the embedding stage covers part of the symbols)
+DenseSearch = Callable[[str, int], tuple[list[int], float]]
 
 
 class RankedChunk(NamedTuple):
@@ -155,9 +157,9 @@ def _ranked(index: IndexReader, query: str, k: int, sources: set[str] | frozense
     if unknown := use - set(SOURCES):
         raise QueryError(f"unknown retrieval source(s) {sorted(unknown)}; choose from {', '.join(SOURCES)}")
     if "dense" in use and dense is not None:
-        nearest = dense(query, depth)
+        nearest, factor = dense(query, depth)
         chunk_of = index.chunks_for_symbols(nearest)
-        add("dense", [(chunk_of[s], s, SOURCE_WEIGHTS["dense"]) for s in nearest if s in chunk_of])
+        add("dense", [(chunk_of[s], s, SOURCE_WEIGHTS["dense"] * factor) for s in nearest if s in chunk_of])
     if "lexical" in use:
         add("lexical", [(cid, None, SOURCE_WEIGHTS["lexical"]) for cid in _lexical(index, query, depth)])
     if "symbol" in use:
