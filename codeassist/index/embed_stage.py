@@ -425,8 +425,10 @@ def _run_full(store: Store, index_dir: Path, settings: Settings, embedder: Embed
     store.delete_meta(SEMANTIC_KEY)
 
 
-#: while a long embedding stage runs, the query mirror is rewritten with the vectors so far every
-#: ``MIRROR_EVERY_S`` seconds at most, and never spending more than a tenth of the stage on it
+#: while a long embedding stage runs, the query mirror is rewritten with the vectors so far: first
+#: ``MIRROR_FIRST_S`` seconds into it, then every ``MIRROR_EVERY_S`` seconds at most, and never
+#: spending more than a tenth of the stage on it
+MIRROR_FIRST_S = 3.0
 MIRROR_EVERY_S = 10.0
 
 
@@ -440,7 +442,7 @@ class _GrowingMirror:
         self._store, self._index_dir, self._fetch, self._spec_key = store, index_dir, fetch, spec_key
         self._old = old
         self._fresh: dict[str, np.ndarray] = {}
-        self._due = time.monotonic() + MIRROR_EVERY_S
+        self._due = time.monotonic() + min(MIRROR_FIRST_S, MIRROR_EVERY_S)
 
     def add(self, ids: list[str], matrix: np.ndarray) -> None:
         self._fresh.update(zip(ids, matrix))

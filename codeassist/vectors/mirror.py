@@ -10,7 +10,7 @@ after writing a new mirror, so a crash in between leaves queries on the vector s
 
 A big mirror (``QUANTIZE_MIN_ROWS``, a monorepo's) also gets an int8 copy, a quarter of the
 size: a query scans that, block by block, and re-scores its best candidates exactly from the
-float32 rows, so it reads ~0.4 GB instead of 1.5 GB at a million vectors and only a few hundred
+float32 rows, so it reads ~0.4 GB instead of 1.5 GB at a million vectors, plus a few hundred
 float32 rows (recall against exact search in docs/benchmarks.md).
 """
 
@@ -33,13 +33,15 @@ _KEY = "vectors.key"
 _INT8 = "vectors.i8.npy"
 _SCALE = "vectors.scale.npy"
 
-#: rows from which the mirror gets an int8 copy that queries scan (below, float32 is fast enough)
-QUANTIZE_MIN_ROWS = 100_000
+#: rows from which the mirror gets an int8 copy that queries scan: 384 MB of float32 at 384
+#: dimensions. A scan of int8 takes ~1.8x the time of float32 when both are in the page cache, and
+#: reads a quarter of it from disk when they are not (docs/benchmarks.md)
+QUANTIZE_MIN_ROWS = 250_000
 #: candidates from the int8 scan re-scored exactly: this many per result asked for, at least
 #: ``_RESCORE_MIN``
 _RESCORE_PER_RESULT = 10
 _RESCORE_MIN = 200
-_BLOCK = 65_536  # rows converted to float32 at a time (16 MB of scratch at 384 dimensions)
+_BLOCK = 8_192  # rows converted to float32 at a time (12 MB of scratch at 384 dimensions: in cache)
 
 
 def mirror_key(spec_key: str, ids: Sequence[str]) -> str:
@@ -151,8 +153,11 @@ class VectorMirror:
         codes, scale = self._quantized
         scaled = query * scale
         rough = np.empty(len(codes), dtype=np.float32)
+        scratch = np.empty((min(_BLOCK, len(codes)), codes.shape[1]), dtype=np.float32)
         for start in range(0, len(codes), _BLOCK):
-            rough[start : start + _BLOCK] = codes[start : start + _BLOCK].astype(np.float32) @ scaled
+            block = scratch[: min(_BLOCK, len(codes) - start)]
+            np.copyto(block, codes[start : start + _BLOCK], casting="unsafe")
+            np.matmul(block, scaled, out=rough[start : start + len(block)])
         wanted = min(len(rough), max(_RESCORE_MIN, _RESCORE_PER_RESULT * k))
         candidates = np.sort(np.argpartition(-rough, wanted - 1)[:wanted])
         return self._best(candidates, np.asarray(self._matrix[candidates] @ query), k)

@@ -7,14 +7,16 @@
   exact top 10 found) for several re-score depths. Also on ``--rows`` synthetic vectors
   (clustered unit vectors, 384 dimensions).
 * cost: a mirror of ``--rows`` synthetic vectors is written once; a fresh process (as a
-  short-lived ``codeassist search`` is) opens it and answers one query, then 20 more: seconds
-  and peak RSS (file pages the scan touched included), float32 and int8.
+  short-lived ``codeassist search`` is) opens it and answers one query, then 20 more: seconds,
+  peak RSS, and how much of it is file pages (the mirror's, shared and evictable) and private
+  memory; with the page cache emptied first ("cold", when run as root) and not ("warm").
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -27,11 +29,14 @@ from codeassist.vectors import mirror as mirror_module
 from codeassist.vectors.mirror import VectorMirror, quantize, write_mirror
 
 _PROBE = """
-import json, resource, sys, time
+import json, sys, time
 import numpy as np
 from codeassist.vectors import mirror as m
 if sys.argv[2] == "float32":
     m.QUANTIZE_MIN_ROWS = 10**12
+def status(field):  # this process's own figures (ru_maxrss would carry the parent's over exec)
+    line = next(x for x in open("/proc/self/status") if x.startswith(field + ":"))
+    return int(line.split()[1]) / 1024
 started = time.perf_counter()
 mirror = m.VectorMirror.open(__import__("pathlib").Path(sys.argv[1]), "key")
 rng = np.random.default_rng(7)
@@ -43,7 +48,8 @@ t = time.perf_counter()
 for q in queries[1:]:
     mirror.query(q, 10)
 print(json.dumps({"first_s": first, "per_query_s": (time.perf_counter() - t) / 20,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_rss_mb": status("VmHWM"), "file_pages_mb": status("RssFile"),
+                  "private_mb": status("RssAnon")}))
 """
 
 
@@ -56,6 +62,16 @@ def _clustered(n: int, dims: int, seed: int) -> np.ndarray:
         rows = centres[rng.integers(0, len(centres), size)] + 0.8 * rng.normal(size=(size, dims)).astype(np.float32)
         out[start : start + size] = rows / np.linalg.norm(rows, axis=1, keepdims=True)
     return out
+
+
+def _drop_page_cache() -> bool:
+    """Empty the page cache (root only), so that the first query reads the mirror from disk."""
+    try:
+        os.sync()
+        Path("/proc/sys/vm/drop_caches").write_text("1\n")
+        return True
+    except OSError:
+        return False
 
 
 def _recall(matrix: np.ndarray, queries: np.ndarray, depths: tuple[int, ...]) -> dict[int, float]:
@@ -87,7 +103,7 @@ def main() -> None:
         report["recall_at_10"][f"{folder} ({len(rest):,} rows)"] = _recall(rest, matrix[picked], depths)
         print(report["recall_at_10"], file=sys.stderr)
     synthetic = _clustered(args.rows, 384, seed=1)
-    queries = _clustered(300, 384, seed=2)
+    queries = _clustered(100, 384, seed=2)
     report["recall_at_10"][f"synthetic ({args.rows:,} rows)"] = _recall(synthetic, queries, depths)
     print(report["recall_at_10"], file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="bench-vectors-") as tmp:
@@ -95,10 +111,14 @@ def main() -> None:
         write_mirror(Path(tmp), [str(i) for i in range(args.rows)], synthetic, "key")
         report["write_s"] = round(time.perf_counter() - started, 2)
         del synthetic
-        for mode in ("float32", "int8"):
-            out = subprocess.run([sys.executable, "-c", _PROBE, tmp, mode], capture_output=True, text=True, check=True)
-            report[mode] = {k: round(v, 4) for k, v in json.loads(out.stdout).items()}
-            print(mode, report[mode], file=sys.stderr)
+        for cache in ("cold", "warm"):
+            for mode in ("float32", "int8"):
+                if cache == "cold" and not _drop_page_cache():
+                    continue
+                out = subprocess.run([sys.executable, "-c", _PROBE, tmp, mode], capture_output=True, text=True,
+                                     check=True)
+                report[f"{mode} {cache}"] = {k: round(v, 4) for k, v in json.loads(out.stdout).items()}
+                print(mode, cache, report[f"{mode} {cache}"], file=sys.stderr)
     print(json.dumps(report, indent=1))
 
 
