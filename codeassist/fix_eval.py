@@ -2,7 +2,8 @@
 
 Commits whose message describes a bug (or references an issue) become cases: the message is the
 question, and the lines the commit changed in non-test code files, as they stood before the fix
-(the pre-image), are the target. The repository is indexed as it was at the fix's parent commit,
+(the pre-image), are the target; test code inside a code file (Rust's ``#[cfg(test)]`` modules)
+is not part of it, and a commit that changed only tests is not a case. The repository is indexed as it was at the fix's parent commit,
 in a private shared clone (the user's repository is only read), then:
 
 * search: does a file the fix changed come first, in the top 5, in the top 10 files of the hits;
@@ -102,6 +103,9 @@ def find_cases(root: Path, *, limit: int = 50, max_files: int = 4, max_lines: in
                 start, count = int(match.group(1)), int(match.group(2) or 1)
                 # a pure insertion changes no old line: the line it follows is the place to see
                 spans.append((max(1, start), max(1, start + count - 1)) if count else (max(1, start), max(1, start)))
+            # test code inside a code file (Rust's `#[cfg(test)] mod tests`) is not what was fixed
+            tests = _inline_test_modules(root, parents.strip(), path) if path.endswith(".rs") else []
+            spans = [(a, b) for a, b in spans if not any(t0 <= a and b <= t1 for t0, t1 in tests)]
             if spans:
                 targets[path] = tuple(spans)
         if targets:
@@ -109,6 +113,20 @@ def find_cases(root: Path, *, limit: int = 50, max_files: int = 4, max_lines: in
         if len(cases) >= limit:
             break
     return cases
+
+
+def _inline_test_modules(root: Path, commit: str, path: str) -> list[tuple[int, int]]:
+    """Line ranges of the ``#[cfg(test)]`` modules of a Rust file as it was at ``commit``."""
+    from .parsing.extract import parse_file
+
+    try:
+        text = run_git(root, "show", f"{commit}:{path}", timeout=120)
+    except CodeassistError:  # the file is new in the fix
+        return []
+    lines = text.split("\n")
+    parsed = parse_file(text.encode(), path, "rust", 2000)
+    return [(s.start_line, s.end_line) for s in parsed.symbols if s.kind == "module"
+            and any("cfg(test)" in line for line in lines[max(0, s.start_line - 4): s.start_line])]
 
 
 # ---------------------------------------------------------------------- the BM25 baseline

@@ -65,3 +65,22 @@ def test_bm25_and_coverage_helpers():
     assert _covered({"a.py": ((3, 4),)}, {"a.py": [(1, 10)]})
     assert not _covered({"a.py": ((3, 4), (20, 20))}, {"a.py": [(1, 10)]})
     assert not _covered({"a.py": ((3, 4),)}, {"b.py": [(1, 10)]})
+
+
+def test_rust_inline_tests_are_not_the_target(make_repo):
+    code = ("pub fn parse(s: &str) -> u32 {\n    s.len() as u32\n}\n\n"
+            "#[cfg(test)]\nmod tests {\n    use super::*;\n\n    #[test]\n    fn parses() {\n"
+            "        assert_eq!(parse(\"ab\"), 2);\n    }\n}\n")
+    root = make_repo({"src/lib.rs": code})
+    run = git_runner(root)
+    run("init", "-q", "-b", "main")
+    run("add", "-A")
+    run("commit", "-qm", "Initial parser")
+    write_files(root, {"src/lib.rs": code.replace('parse("ab"), 2', 'parse("abc"), 3')})
+    run("commit", "-qam", "Fix the parser test")  # only the inline test module changed
+    write_files(root, {"src/lib.rs": code.replace("s.len() as u32", "s.trim().len() as u32")
+                       .replace("    }\n}\n", "    }\n\n    #[test]\n    fn trims() {}\n}\n")})
+    run("commit", "-qam", "Fix parse counting spaces (#3)")  # code and a new test
+    cases = find_cases(root)
+    assert [c.question.splitlines()[0] for c in cases] == ["Fix parse counting spaces (#3)"]
+    assert cases[0].targets == {"src/lib.rs": ((2, 2),)}  # the code line; the test's place is not

@@ -55,9 +55,6 @@ DEPTH_SHARE = 0.75
 #: budgets answer a pointed question (the needle check fell 3-5 points at 4k-8k without it)
 PIECES_RESERVE = 4_000
 DEPTH_FILES_MAX = 10
-#: a depth file too big to come whole brings, besides the functions the question touches, its
-#: other functions while this share of the depth budget left lasts
-NEARLY_WHOLE_SHARE = 0.0
 #: a depth file too big to come whole brings its header (imports, module docs) up to this long
 HEADER_LINES_MAX = 80
 #: tests, examples and docs weigh this much for a question that is not about them
@@ -433,29 +430,7 @@ class _Assembler:
         header_end = min((s.start_line for s in symbols), default=1) - 1  # imports and module docs
         if 0 < header_end <= HEADER_LINES_MAX:
             touched.append(_Block(file_id, 1, header_end, "full", score * 0.985, "header"))
-        spent = sum(self.estimate(b) for b in touched)
-        # nearly whole: the file's other functions too, those sharing most of the question's
-        # words first, while this file's share of the depth budget lasts
-        room = int(self.depth_left * NEARLY_WHOLE_SHARE) - spent
-        if room > 0:
-            chosen = {(b.start, b.end) for b in touched}
-            lines = self.texts.lines(file_id)
-            rest = []
-            for sym in symbols:
-                if (sym.kind in ENCLOSING_KINDS or (sym.start_line, sym.end_line) in chosen
-                        or sym.end_line - sym.start_line > BIG_SYMBOL_LINES * 2):
-                    continue
-                body = "\n".join(lines[sym.start_line - 1: sym.end_line]).lower()
-                rest.append((-sum(1 for w in self.query_words if w in body), sym.start_line, sym))
-            rest.sort(key=lambda item: item[:2])
-            for i, (_used, _start, sym) in enumerate(rest):
-                block = _Block(file_id, sym.start_line, sym.end_line, "full", score * 0.97 * (1 - 0.001 * i), sym.qualname)
-                cost = self.estimate(block)
-                if cost <= room:
-                    touched.append(block)
-                    room -= cost
-                    spent += cost
-        self.depth_left -= spent
+        self.depth_left -= sum(self.estimate(b) for b in touched)
         return touched
 
     def _aside(self, info: IndexedFile) -> bool:
