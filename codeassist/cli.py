@@ -13,7 +13,7 @@ import os
 import sys
 import time
 import warnings
-from typing import TYPE_CHECKING, Any, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TextIO
 
 from . import __version__
 from .errors import CodeassistError, UsageError
@@ -669,22 +669,37 @@ def _print_json(data: object) -> None:
 
 
 class ProgressBar:
-    """A one-line progress bar on a terminal; occasional plain lines otherwise."""
+    """A one-line progress bar with the time left on a terminal; otherwise a line per phase and,
+    in a long phase, one every ``LINE_EVERY_S`` seconds (a log, an agent reading stderr)."""
 
-    def __init__(self, stream: TextIO) -> None:
+    LINE_EVERY_S = 30.0
+
+    def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic) -> None:
+        from .index.eta import Eta
+
         self.stream = stream
         self.tty = stream.isatty()
         self.width = 30
+        self._clock = clock
         self._last = 0.0
         self._phase = ""
+        self._eta = Eta(clock)
 
     def __call__(self, p: Any) -> None:
-        now = time.monotonic()
+        from .index.eta import format_time_left
+
+        now = self._clock()
         phase_changed = p.phase != self._phase
         self._phase = p.phase
+        left = self._eta.feed(p)
+        eta = f", {format_time_left(left)}" if left is not None else ""
         if not self.tty:
             if phase_changed and p.phase != "finish":
                 print(f"codeassist: {p.phase} …", file=self.stream, flush=True)
+                self._last = now
+            elif p.phase != "walk" and now - self._last >= self.LINE_EVERY_S and p.total:
+                print(f"codeassist: {p.phase} {p.done:,} of {p.total:,}{eta}", file=self.stream, flush=True)
+                self._last = now
             return
         if not phase_changed and now - self._last < 0.1 and p.done != p.total:
             return
@@ -695,7 +710,8 @@ class ProgressBar:
             frac = p.done / p.total if p.total else 1.0
             filled = int(frac * self.width)
             name = p.path[-40:] if p.path else ""
-            line = f"{p.phase:<6} [{'#' * filled}{'.' * (self.width - filled)}] {p.done}/{p.total} {name}"
+            line = (f"{p.phase:<6} [{'#' * filled}{'.' * (self.width - filled)}] {p.done}/{p.total}"
+                    f"{eta.replace(',', '')} {name}")
         cols = os.get_terminal_size(self.stream.fileno()).columns if self.tty else 100
         self.stream.write("\r" + line[: cols - 1].ljust(cols - 1))
         self.stream.flush()

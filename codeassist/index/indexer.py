@@ -44,14 +44,23 @@ _COMMIT_EVERY_FILES = 500
 _ANNOUNCE_FILES = 1000  # an update of this many files says how far it is (a cold build always does)
 
 
+#: a file's cost to index in bytes, beyond its size (its share of the per-file work), for the
+#: work measure of the parse phase
+_FILE_COST_BYTES = 4096
+
+
 @dataclass(frozen=True, slots=True)
 class Progress:
-    """A progress report: ``phase`` is walk, parse or finish; ``done`` of ``total`` files."""
+    """A progress report: ``phase`` is walk, parse, embed or finish; ``done`` of ``total`` files
+    (symbols when embedding). ``work_done`` of ``work_total``: the same in bytes where files
+    differ in cost (parse; biggest files go first), for an estimate of the time left."""
 
     phase: str
     done: int
     total: int
     path: str = ""
+    work_done: int = 0
+    work_total: int = 0
 
 
 @dataclass
@@ -229,7 +238,9 @@ def _update(store: Store, root: Path, settings: Settings, report: ProgressCallba
         stats.removed = len(gone)
 
     total = len(tasks)
-    report(Progress("parse", 0, total))
+    size_of = {t.relpath: t.size + _FILE_COST_BYTES for t in tasks}
+    work_total, work_done = sum(size_of.values()), 0
+    report(Progress("parse", 0, total, work_total=work_total))
     t0 = time.perf_counter()
 
     last_commit = time.monotonic()
@@ -250,7 +261,8 @@ def _update(store: Store, root: Path, settings: Settings, report: ProgressCallba
                 in_txn = True
             _apply(store, outcome, known, stats)
             done += 1
-            report(Progress("parse", done, total, outcome.relpath))
+            work_done += size_of.get(outcome.relpath, 0)
+            report(Progress("parse", done, total, outcome.relpath, work_done, work_total))
             now = time.monotonic()
             if now - last_commit >= _COMMIT_EVERY_S or done % _COMMIT_EVERY_FILES == 0:
                 if announce:

@@ -133,15 +133,20 @@ class CodeassistApp(App[None]):
     def run_index(self) -> None:
         from ..errors import CodeassistError
 
+        from ..index.eta import Eta, format_time_left
+
         self.indexing = True
         last = [0.0]
+        eta = Eta()
 
         def progress(p: Any) -> None:
             now = time.monotonic()
+            left = eta.feed(p)
             if now - last[0] > 0.1 or p.done == p.total:
                 last[0] = now
                 text = ("indexing: walking the repository…" if p.phase == "walk"
-                        else f"indexing: {p.phase} {p.done}/{p.total}")
+                        else f"indexing: {p.phase} {p.done}/{p.total}"
+                        + (f", {format_time_left(left)}" if left is not None else ""))
                 self.call_from_thread(self._status, text)
 
         try:
