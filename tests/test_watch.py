@@ -373,3 +373,17 @@ def test_ctrl_c_stops_the_watcher_even_when_its_parent_ignored_sigint(make_repo,
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_context_answers_from_the_update_it_made_while_answering(make_repo):
+    # the catch-up runs beside the assembly; when it updated the index, the context is made again
+    root = make_repo(generated_python_files(20, functions=2))
+    assert run_cli("index", str(root), "-q").returncode == 0
+    (root / "pkg/fresh.py").write_text("def freshly_written():\n    return 'brand new'\n")
+    proc = run_cli("context", "freshly_written", "--repo", str(root), "--format", "json", "--budget", "4000")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["freshness"]["updated_files"] == 1 and "updated the index first: 1 file" in proc.stderr
+    assert "brand new" in data["text"] and any(i["path"] == "pkg/fresh.py" for i in data["items"])
+    proc = run_cli("context", "freshly_written", "--repo", str(root), "--format", "json", "--budget", "4000")
+    assert json.loads(proc.stdout)["freshness"]["up_to_date"] is True
