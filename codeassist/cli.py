@@ -393,18 +393,30 @@ def _while_catching_up(project: Project, answer: Callable[[], T]) -> tuple[Catch
     """Catch up (the freshness check, a small update if files changed) while ``answer`` runs:
     when the index was current, as it nearly always is, the check costs no wall time (on the
     kernel it stats 83k files); when the catch-up updated the index, answer again from it."""
-    from concurrent.futures import ThreadPoolExecutor
+    import threading
 
-    with ThreadPoolExecutor(1) as pool:
-        pending = pool.submit(project.catch_up)
+    outcome: list[CatchUp | BaseException] = []
+
+    def catch_up() -> None:
         try:
-            result, error = answer(), None
-        except CodeassistError as exc:
-            result, error = None, exc
-        fresh = pending.result()
+            outcome.append(project.catch_up())
+        except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread
+            outcome.append(exc)
+
+    # a daemon thread: ctrl+c during the answer does not wait for a walk of a big tree
+    worker = threading.Thread(target=catch_up, name="codeassist-catch-up", daemon=True)
+    worker.start()
+    try:
+        result, error = answer(), None
+    except CodeassistError as exc:
+        result, error = None, exc
+    worker.join()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    fresh = outcome[0]
     if fresh.note:
         print(f"codeassist: {fresh.note}", file=sys.stderr)
-    if fresh.updated is not None or error is not None or result is None:
+    if fresh.index_changed or error is not None or result is None:
         result = answer()  # raises the answer's error again when it still stands
     return fresh, result
 

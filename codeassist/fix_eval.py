@@ -23,7 +23,7 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from .errors import CodeassistError
 from .project import Project, open_project
@@ -41,6 +41,7 @@ _CODE_SUFFIXES = (".py", ".go", ".rs", ".js", ".ts", ".tsx", ".jsx", ".java", ".
                   ".cs", ".rb", ".php", ".kt", ".swift", ".scala", ".lua", ".sh")
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@", re.M)
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_CFG_TEST = re.compile(r"#\[cfg\((all\()?test\b")  # #[cfg(test)], #[cfg(all(test, ...))]
 
 
 @dataclass(frozen=True)
@@ -124,9 +125,17 @@ def _inline_test_modules(root: Path, commit: str, path: str) -> list[tuple[int, 
     except CodeassistError:  # the file is new in the fix
         return []
     lines = text.split("\n")
+
+    def attributes(start_line: int) -> Iterator[str]:  # the attribute lines right above an item
+        for line in reversed(lines[: start_line - 1]):
+            stripped = line.strip()
+            if not stripped.startswith(("#[", "//")):
+                return
+            yield stripped
+
     parsed = parse_file(text.encode(), path, "rust", 2000)
     return [(s.start_line, s.end_line) for s in parsed.symbols if s.kind == "module"
-            and any("cfg(test)" in line for line in lines[max(0, s.start_line - 4): s.start_line])]
+            and any(_CFG_TEST.match(a) for a in attributes(s.start_line))]
 
 
 # ---------------------------------------------------------------------- the BM25 baseline

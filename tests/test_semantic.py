@@ -414,7 +414,7 @@ def test_embedding_server_failures_lose_and_duplicate_nothing(make_repo):
         with reader_of(project.index_dir) as index:
             ids = index.vector_ids()
         assert len(ids) == len(set(ids)) == 18 * 6
-        assert len(project._dense_searcher().function(reader_of(project.index_dir))("added", 500)) >= 1
+        assert len(project._dense_searcher().function(reader_of(project.index_dir))("added", 500)[0]) >= 1
 
 
 def test_a_request_slower_than_the_timeout_is_retried(make_repo):

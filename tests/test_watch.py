@@ -387,3 +387,25 @@ def test_context_answers_from_the_update_it_made_while_answering(make_repo):
     assert "brand new" in data["text"] and any(i["path"] == "pkg/fresh.py" for i in data["items"])
     proc = run_cli("context", "freshly_written", "--repo", str(root), "--format", "json", "--budget", "4000")
     assert json.loads(proc.stdout)["freshness"]["up_to_date"] is True
+
+
+def test_a_search_right_after_an_edit_answers_from_what_the_watcher_indexed(make_repo, tmp_path):
+    # the search's catch-up waits for the watcher while the answer is made: when the watcher
+    # brought the index up to date meanwhile, the answer is made again from it
+    root = make_repo(generated_python_files(10, functions=2))
+    errors = tmp_path / "watch.err"
+    with open(errors, "w") as sink:
+        proc = _start_watch(root, "--json", stderr=sink)
+    try:
+        json.loads(proc.stdout.readline())  # the catch-up at start
+        for n in range(3):
+            (root / f"pkg/late_{n}.py").write_text(f"def written_just_now_{n}():\n    pass\n")
+            result = run_cli("search", f"written_just_now_{n}", str(root), "--json")
+            assert result.returncode == 0, result.stderr
+            hits = json.loads(result.stdout)["hits"]
+            assert hits and hits[0]["symbol"] == f"pkg.late_{n}.written_just_now_{n}", (result.stderr, hits[:2])
+        proc.send_signal(signal.SIGINT)
+        _stops(proc, errors)
+    finally:
+        if proc.poll() is None:
+            proc.kill()

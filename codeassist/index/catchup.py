@@ -30,10 +30,17 @@ class CatchUp:
     note: str = ""
     #: an unfinished big index run: the index holds part of the repository
     building: BuildProgress | None = None
+    #: the watcher brought the index up to date while this waited for it
+    caught_up_by_watcher: bool = False
 
     @property
     def partial(self) -> bool:
         return self.building is not None
+
+    @property
+    def index_changed(self) -> bool:
+        """The index changed while this ran (an answer made meanwhile is stale)."""
+        return self.updated is not None or self.caught_up_by_watcher
 
     def to_dict(self) -> dict[str, object]:
         data = self.before.to_dict()
@@ -68,7 +75,8 @@ def catch_up(root: Path, index_dir: Path, settings: Settings) -> CatchUp:
             time.sleep(0.1)
             with open_reader(index_dir) as index:
                 if check_freshness(index, root).up_to_date:
-                    return CatchUp(before, note=f"waited for the watcher to index {what}")
+                    return CatchUp(before, note=f"waited for the watcher to index {what}",
+                                   caught_up_by_watcher=True)
         return CatchUp(before, note=f"the index is behind ({what}); the watcher is updating it")
     pending = before.changed_files
     if before.changed_folders and settings.auto_update:  # how many files that is: only a walk says

@@ -290,6 +290,8 @@ def run_embedding(
     mirrored = (mirror_key_now is not None
                 and VectorMirror.key_on_disk(index_dir / "mirror") == mirror_key_now
                 and mirror_key_now == mirror_key(previous or "", sorted(have.values())))
+    if clean and index.meta(SEMANTIC_KEY) is not None:
+        store.delete_meta(SEMANTIC_KEY)  # left by a run stopped after its last vector
     if steady and not units and (mirrored or (not trash and (settings.chroma_url or not stats.units))):
         # nothing to do: no model is loaded, the vector store is not opened (the query model's
         # export is re-made if missing, e.g. written by an older version)
@@ -416,12 +418,12 @@ def _run_full(store: Store, index_dir: Path, settings: Settings, embedder: Embed
     store.set_meta(SEMANTIC_KEY, json.dumps({"pid": os.getpid(), "units": stats.units}))
     try:
         _embed_units(store.reader, embedder, units, write, lambda done: report("embed", done_before + done, stats.units))
+        if growing is not None:
+            growing.write()
     except BaseException:
         store.set_meta(SEMANTIC_KEY, json.dumps({"pid": 0, "units": stats.units}))  # stopped early
         raise
     store.set_meta("embedding_complete", "1")
-    if growing is not None:
-        growing.write()
     store.delete_meta(SEMANTIC_KEY)
 
 
@@ -442,12 +444,18 @@ class _GrowingMirror:
         self._store, self._index_dir, self._fetch, self._spec_key = store, index_dir, fetch, spec_key
         self._old = old
         self._fresh: dict[str, np.ndarray] = {}
-        self._due = time.monotonic() + min(MIRROR_FIRST_S, MIRROR_EVERY_S)
+        #: when the next version is written (None: no more versions on the way, only the last)
+        self._due: float | None = time.monotonic() + min(MIRROR_FIRST_S, MIRROR_EVERY_S)
 
     def add(self, ids: list[str], matrix: np.ndarray) -> None:
         self._fresh.update(zip(ids, matrix))
-        if time.monotonic() >= self._due:
-            self.write()
+        if self._due is not None and time.monotonic() >= self._due:
+            try:
+                self.write()
+            except Exception:  # noqa: BLE001 - a version on the way (a full disk, memory): the
+                # vectors are stored regardless; searches use the vector store until the last one
+                self._store.delete_meta(META_KEY)
+                self._due = None
 
     def write(self) -> None:
         started = time.monotonic()
@@ -455,4 +463,5 @@ class _GrowingMirror:
         self._old = VectorMirror.open(self._index_dir / "mirror", self._store.meta(META_KEY))
         self._fresh = {}
         took = time.monotonic() - started
-        self._due = time.monotonic() + max(MIRROR_EVERY_S, 9 * took)
+        if self._due is not None:
+            self._due = time.monotonic() + max(MIRROR_EVERY_S, 9 * took)

@@ -93,7 +93,11 @@ class DenseSearcher:
         if held is not None and held.key != key:  # re-indexed since (or the embedding stage went on)
             mirror = None if settings.chroma_url else VectorMirror.open(mirror_path, key)
             same_model = held.embedder.model_id == stored.model_id
-            held = _Backends(held.embedder, mirror, key, staged=False) if mirror is not None and same_model else None
+            if mirror is not None and same_model:
+                held = _Backends(held.embedder, mirror, key, staged=False)
+            elif not (same_model and not held.staged and not settings.chroma_url and key is not None):
+                held = None
+            # else: the next version of the mirror is being written: the last one answers meanwhile
         elif held is not None and held.staged:
             mirror = VectorMirror.open(mirror_path, key)  # is the mirror back?
             if mirror is not None:

@@ -32,6 +32,7 @@ _IDS = "vectors.ids"
 _KEY = "vectors.key"
 _INT8 = "vectors.i8.npy"
 _SCALE = "vectors.scale.npy"
+_INT8_KEY = "vectors.i8.key"
 
 #: rows from which the mirror gets an int8 copy that queries scan: 384 MB of float32 at 384
 #: dimensions. A scan of int8 takes ~1.8x the time of float32 when both are in the page cache, and
@@ -61,6 +62,7 @@ def write_mirror(folder: Path, ids: Sequence[str], matrix: np.ndarray, key: str)
     with open(tmp, "wb") as fh:
         np.save(fh, np.ascontiguousarray(matrix, dtype=np.float32))
     os.replace(tmp, folder / _MATRIX)
+    (folder / _INT8_KEY).unlink(missing_ok=True)
     if len(ids) >= QUANTIZE_MIN_ROWS:
         codes, scale = quantize(matrix)
         for name, array in ((_INT8, codes), (_SCALE, scale)):
@@ -68,6 +70,9 @@ def write_mirror(folder: Path, ids: Sequence[str], matrix: np.ndarray, key: str)
             with open(tmp, "wb") as fh:
                 np.save(fh, array)
             os.replace(tmp, folder / name)
+        # the int8 copy is used only with the mirror of this key (a version written without
+        # one, by an older codeassist, leaves it behind)
+        (folder / _INT8_KEY).write_text(key, encoding="utf-8")
     else:
         (folder / _INT8).unlink(missing_ok=True)
         (folder / _SCALE).unlink(missing_ok=True)
@@ -121,11 +126,14 @@ class VectorMirror:
         quantized = None
         if len(ids) >= QUANTIZE_MIN_ROWS:
             try:
-                codes, scale = np.load(folder / _INT8, mmap_mode="r"), np.load(folder / _SCALE)
-                if codes.shape == matrix.shape and scale.shape == (matrix.shape[1],):
-                    quantized = (codes, scale)
+                if (folder / _INT8_KEY).read_text(encoding="utf-8") == expected_key:
+                    codes, scale = np.load(folder / _INT8, mmap_mode="r"), np.load(folder / _SCALE)
+                    if codes.shape == matrix.shape and scale.shape == (matrix.shape[1],):
+                        quantized = (codes, scale)
             except (OSError, ValueError):
-                pass  # written by an older version, or replaced meanwhile: float32 answers
+                pass  # none, or replaced meanwhile: float32 answers
+        if cls.key_on_disk(folder) != expected_key:
+            return None  # rewritten while it was opened: its files may be of two versions
         return cls(ids, matrix, expected_key, quantized)
 
     @staticmethod
