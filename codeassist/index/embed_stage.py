@@ -431,7 +431,7 @@ def _run_full(store: Store, index_dir: Path, settings: Settings, embedder: Embed
 #: ``MIRROR_FIRST_S`` seconds into it, then every ``MIRROR_EVERY_S`` seconds at most, and never
 #: spending more than a tenth of the stage on it
 MIRROR_FIRST_S = 3.0
-MIRROR_EVERY_S = 10.0
+MIRROR_EVERY_S = 5.0
 
 
 class _GrowingMirror:
