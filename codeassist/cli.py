@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence, TextIO, TypeVar
 
 from . import __version__
 from .errors import CodeassistError, UsageError
+from .index.eta import Eta, format_time_left
 from .index.indexer import IndexStats
 from .results import IndexStatus
 
@@ -399,7 +400,7 @@ def _while_catching_up(project: Project, answer: Callable[[], T]) -> tuple[Catch
 
     def catch_up() -> None:
         try:
-            outcome.append(project.catch_up())
+            outcome.append(_catch_up(project))
         except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread
             outcome.append(exc)
 
@@ -414,8 +415,6 @@ def _while_catching_up(project: Project, answer: Callable[[], T]) -> tuple[Catch
     if isinstance(outcome[0], BaseException):
         raise outcome[0]
     fresh = outcome[0]
-    if fresh.note:
-        print(f"codeassist: {fresh.note}", file=sys.stderr)
     if fresh.index_changed or error is not None or result is None:
         result = answer()  # raises the answer's error again when it still stands
     return fresh, result
@@ -706,8 +705,6 @@ class ProgressBar:
     LINE_EVERY_S = 30.0
 
     def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic) -> None:
-        from .index.eta import Eta
-
         self.stream = stream
         self.tty = stream.isatty()
         self.width = 30
@@ -717,8 +714,6 @@ class ProgressBar:
         self._eta = Eta(clock)
 
     def __call__(self, p: Any) -> None:
-        from .index.eta import format_time_left
-
         now = self._clock()
         phase_changed = p.phase != self._phase
         self._phase = p.phase

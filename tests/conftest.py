@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Callable
 
 import pytest
 
 import codeassist
+
+from .helpers import free_port, start_chroma_server
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -300,30 +298,14 @@ def server():
         yield srv
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory):
     """A real `chroma run` server on a free loopback port, for this module."""
-    exe = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
     port = free_port()
-    data = tmp_path_factory.mktemp("chroma-server")
-    proc = subprocess.Popen([exe, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("`chroma run` did not start")
-            time.sleep(0.1)
+    try:
+        proc = start_chroma_server(tmp_path_factory.mktemp("chroma-server"), port)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
     yield ("127.0.0.1", port)
     proc.terminate()
     proc.wait(timeout=30)

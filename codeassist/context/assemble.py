@@ -430,22 +430,29 @@ class _Assembler:
         """The file most likely to matter, whole, when it fits in ``FIRST_FILE_SHARE`` of what
         the budget has left (more than the depth share: a fix often touches a file in several
         places, and a whole file is what holds them all); its cost comes off the depth budget."""
-        info = self.texts.files[file_id]
         allowance = int(FIRST_FILE_SHARE * max(0, self.budget - self.head_tokens - FIRST_FILE_RESERVE))
-        whole = _Block(file_id, 1, max(1, info.lines), "full", score)
-        if info.size // 6 > allowance or (cost := self.block_tokens(whole)) > allowance:
+        fits = self._whole_if_fits(file_id, score, allowance)
+        if fits is None:
             return None
+        whole, cost = fits
         self.depth_left = max(0, self.depth_left - cost)
         return whole
+
+    def _whole_if_fits(self, file_id: int, score: float, room: int) -> tuple[_Block, int] | None:
+        """A file as one full block and its exact tokens, when they are at most ``room`` (a
+        file of more than 6 bytes a token of room is not rendered to find out)."""
+        info = self.texts.files[file_id]
+        whole = _Block(file_id, 1, max(1, info.lines), "full", score)
+        if info.size // 6 > room or (cost := self.block_tokens(whole)) > room:
+            return None
+        return whole, cost
 
     def _depth_blocks(self, file_id: int, score: float) -> list[_Block]:
         """A file whole, when it fits in what is left of the depth budget (a whole file replaces
         the pieces of it chosen elsewhere); else nearly whole: every function the question's
         words touch."""
-        info = self.texts.files[file_id]
-        whole = _Block(file_id, 1, max(1, info.lines), "full", score)
-        cost = self.block_tokens(whole) if info.size // 6 <= self.depth_left else self.depth_left + 1
-        if cost <= self.depth_left:
+        if (fits := self._whole_if_fits(file_id, score, self.depth_left)) is not None:
+            whole, cost = fits
             self.depth_left -= cost
             return [whole]
         touched = self._touched_functions(file_id, score * 0.99)

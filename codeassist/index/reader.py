@@ -15,7 +15,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, TypeVar
+from typing import Any, Callable, NamedTuple, TypeVar
 
 from ..parsing.kinds import CALLABLE_KINDS, EMBEDDED_KINDS
 
@@ -299,29 +299,29 @@ class IndexReader:
             return None
         return row[0] if row else None
 
-    def build_progress(self) -> BuildProgress | None:
-        """The unfinished big index run, if any (see :class:`BuildProgress`)."""
-        raw = self.meta(BUILD_KEY)
+    def _meta_record(self, key: str, **fields: Callable[[Any], Any]) -> dict[str, Any] | None:
+        """The ``fields`` of a JSON record in the meta table, each converted (``pid=int``);
+        None when the record is absent or malformed."""
+        raw = self.meta(key)
         if not raw:
             return None
         try:
             data = json.loads(raw)
-            pid, done, total, started = int(data["pid"]), int(data["done"]), int(data["total"]), float(data["started"])
+            return {name: convert(data[name]) for name, convert in fields.items()}
         except (ValueError, KeyError, TypeError):
             return None
-        return BuildProgress(done, total, _alive(pid), started)
+
+    def build_progress(self) -> BuildProgress | None:
+        """The unfinished big index run, if any (see :class:`BuildProgress`)."""
+        run = self._meta_record(BUILD_KEY, pid=int, done=int, total=int, started=float)
+        return None if run is None else BuildProgress(run["done"], run["total"], _alive(run["pid"]), run["started"])
 
     def semantic_progress(self) -> SemanticProgress | None:
         """The unfinished embedding stage, if any (see :class:`SemanticProgress`)."""
-        raw = self.meta(SEMANTIC_KEY)
-        if not raw:
+        stage = self._meta_record(SEMANTIC_KEY, pid=int, units=int)
+        if stage is None:
             return None
-        try:
-            data = json.loads(raw)
-            pid, units = int(data["pid"]), int(data["units"])
-        except (ValueError, KeyError, TypeError):
-            return None
-        return SemanticProgress(self.embedded_count(), units, pid > 0 and _alive(pid))
+        return SemanticProgress(self.embedded_count(), stage["units"], stage["pid"] > 0 and _alive(stage["pid"]))
 
     def landmarks(self) -> list[tuple[str, int]]:
         """(relative path, mtime_ns) of the folders and ignore files the last run's walk saw."""

@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -31,16 +28,9 @@ import numpy as np
 from codeassist.vectors.base import CollectionSpec
 from codeassist.vectors.chroma import ChromaVectorStore
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _clustered(n: int, dims: int, rng: np.random.Generator, centres: np.ndarray) -> np.ndarray:
-    rows = centres[rng.integers(0, len(centres), n)] + 0.8 * rng.normal(size=(n, dims)).astype(np.float32)
-    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).resolve().parents[2])]
+from bench_vectors import clustered_rows  # noqa: E402
+from tests.helpers import free_port, start_chroma_server  # noqa: E402
 
 
 def main() -> None:
@@ -49,21 +39,13 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--batch", type=int, default=256)
     args = parser.parse_args()
-    exe = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="bench-chroma-") as data:
-        server = subprocess.Popen([exe, "run", "--path", data, "--host", "127.0.0.1", "--port", str(port)],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
-                    break
-                except OSError:
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        raise SystemExit("`chroma run` did not start")
-                    time.sleep(0.2)
+            server = start_chroma_server(Path(data), port)
+        except RuntimeError as exc:
+            raise SystemExit(str(exc)) from None
+        try:
             spec = CollectionSpec("bench-kernel", "sentence-transformers/all-MiniLM-L6-v2", 384, "bench")
             store = ChromaVectorStore.server("127.0.0.1", port, spec)
             rng = np.random.default_rng(1)
@@ -74,7 +56,7 @@ def main() -> None:
             for chunk_start in range(0, args.rows, step):
                 t = time.perf_counter()
                 size = min(step, args.rows - chunk_start)
-                vectors = _clustered(size, 384, rng, centres)
+                vectors = clustered_rows(rng, centres, size)
                 made = time.perf_counter() - t
                 t = time.perf_counter()
                 for b in range(0, size, args.batch):
@@ -86,7 +68,7 @@ def main() -> None:
                 rates.append({"rows": chunk_start + size, "per_s": round(size / took), "made_s": round(made, 2)})
                 print(rates[-1], file=sys.stderr)
             total = time.perf_counter() - started
-            queries = _clustered(args.queries, 384, np.random.default_rng(2), centres)
+            queries = clustered_rows(np.random.default_rng(2), centres, args.queries)
             store.query(queries[0], 10)  # the first query after the writes loads what it needs
             times = []
             for q in queries:

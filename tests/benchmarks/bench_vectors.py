@@ -53,14 +53,20 @@ print(json.dumps({"first_s": first, "per_query_s": (time.perf_counter() - t) / 2
 """
 
 
+def clustered_rows(rng: np.random.Generator, centres: np.ndarray, n: int) -> np.ndarray:
+    """``n`` unit vectors, each a random one of ``centres`` plus noise (as embeddings of code
+    cluster; uniform random vectors would be an unlike worst case)."""
+    rows = centres[rng.integers(0, len(centres), n)] + 0.8 * rng.normal(size=(n, centres.shape[1])).astype(np.float32)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
 def _clustered(n: int, dims: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     out = np.empty((n, dims), dtype=np.float32)
     centres = rng.normal(size=(2000, dims)).astype(np.float32)
     for start in range(0, n, 100_000):
         size = min(100_000, n - start)
-        rows = centres[rng.integers(0, len(centres), size)] + 0.8 * rng.normal(size=(size, dims)).astype(np.float32)
-        out[start : start + size] = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+        out[start : start + size] = clustered_rows(rng, centres, size)
     return out
 
 
