@@ -13,6 +13,7 @@ import os
 import sys
 import time
 import warnings
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence, TextIO, TypeVar
 
 from . import __version__
@@ -20,6 +21,7 @@ from .errors import CodeassistError, UsageError
 from .index.eta import Eta, format_time_left
 from .index.indexer import IndexStats
 from .results import IndexStatus
+from .served import SERVED_COMMANDS
 
 if TYPE_CHECKING:  # pragma: no cover
     from .index.catchup import CatchUp
@@ -57,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="lexical and symbol index only (no embeddings)")
     p.add_argument("--poll", action="store_true", help="poll for changes instead of file-system events")
     p.add_argument("--json", action="store_true", help="one JSON object per update on stdout")
+    p.add_argument("--no-serve", dest="serve", action="store_false",
+                   help="do not answer search, context, map, symbols and refs for other shells")
 
     p = sub.add_parser("mcp", help="serve the index to coding agents over MCP (stdio, or Streamable HTTP)")
     p.add_argument("paths", nargs="*", metavar="PATH", help="repositories to serve (default: .)")
@@ -168,6 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             _check_path_or_command(argv[0] if argv else ".")
             argv = ["tui", *argv]  # `codeassist` and `codeassist PATH` open the terminal UI
         args = parser.parse_args(argv)
+        if args.command in SERVED_COMMANDS:
+            served = _ask_watch(args)
+            if served is not None:
+                return served
         return _COMMANDS[args.command](args)
     except CodeassistError as exc:
         print(f"codeassist: error: {exc}", file=sys.stderr)
@@ -201,11 +209,65 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
     print(f"codeassist: warning: {message}", file=sys.stderr)
 
 
+# ---------------------------------------------------------------------- served by `watch`
+def _fingerprint() -> str:
+    """This codeassist (version and location: another checkout declines) and its settings."""
+    from .served import settings_fingerprint
+
+    return settings_fingerprint(f"{__version__}:{os.path.dirname(os.path.abspath(__file__))}")
+
+
+def _ask_watch(args: argparse.Namespace) -> int | None:
+    """Run a served command in the `codeassist watch` of its repository, if one runs: its exit
+    code, having printed what it printed; None to run it here."""
+    from .config import load_settings
+    from .index.location import index_dir
+    from .served import ask_server
+
+    repo = os.path.realpath(_repo(args))
+    if not os.path.isdir(repo) or os.environ.get("CODEASSIST_NO_SERVER"):
+        return None
+    options = {**vars(args), "path": None, "repo": repo}
+    answer = ask_server(index_dir(load_settings().home, Path(repo)), options, _fingerprint())
+    if answer is None:
+        return None
+    code, out, err = answer
+    sys.stdout.write(out)
+    sys.stderr.write(err)
+    return code
+
+
+def _serve_options(projects: dict[tuple, Project]) -> Callable[[dict[str, Any]], int]:
+    """What `watch` runs for a served command: the command itself, on long-lived projects."""
+
+    def run(options: dict[str, Any]) -> int:
+        args = argparse.Namespace(**options, projects=projects)
+        try:
+            return _COMMANDS[args.command](args)
+        except CodeassistError as exc:
+            print(f"codeassist: error: {exc}", file=sys.stderr)
+            return exc.exit_code
+
+    return run
+
+
 # ---------------------------------------------------------------------- commands
 def _open(path: str, **overrides: Any) -> Project:
     from .project import open_project
 
     return open_project(path, **overrides)
+
+
+def _open_for(args: argparse.Namespace, **overrides: Any) -> Project:
+    """The project a read command works on: opened here, or, served by `watch`, one it keeps
+    between requests (its file list, graph and symbols stay loaded)."""
+    projects: dict[tuple, Project] | None = getattr(args, "projects", None)
+    if projects is None:
+        return _open(_repo(args), **overrides)
+    key = (_repo(args), tuple(sorted(overrides.items())))
+    if key not in projects:
+        projects[key] = _open(_repo(args), **overrides)
+    return projects[key]
 
 
 def _catch_up(project: Project) -> CatchUp:
@@ -229,6 +291,7 @@ def _cmd_watch(args: argparse.Namespace) -> int:
     import threading
 
     from .index.watcher import Watcher, WatchUpdate
+    from .served import LocalServer
 
     project = _open(_repo(args), embed=args.embed)
     stop = threading.Event()
@@ -246,14 +309,21 @@ def _cmd_watch(args: argparse.Namespace) -> int:
         if update.embed_error:
             print(f"codeassist: warning: vectors not updated: {update.embed_error}", file=sys.stderr)
 
+    def notice(message: str) -> None:
+        print(f"codeassist: {message}", file=sys.stderr)
+
     watcher = Watcher(project.root, project.index_dir, project.settings, on_update=updated,
-                      on_notice=lambda message: print(f"codeassist: {message}", file=sys.stderr),
-                      force_polling=args.poll)
+                      on_notice=notice, force_polling=args.poll)
+    server = LocalServer(project.index_dir, _fingerprint, _serve_options({}), notice)
     print(f"codeassist: watching {project.root} (ctrl+c stops)", file=sys.stderr)
+    if args.serve and server.start():
+        notice("answering search, context, map, symbols and refs of other shells here (--no-serve: do not)")
     try:
         watcher.run(stop)
     except KeyboardInterrupt:
         pass
+    finally:
+        server.close()
     print("codeassist: stopped watching; the index is consistent", file=sys.stderr)
     return 0
 
@@ -366,7 +436,7 @@ def _embed_failure(stats: IndexStats) -> int:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
-    project = _open(_repo(args))
+    project = _open_for(args)
     fresh, hits = _while_catching_up(project, lambda: project.search(args.query, k=args.k))
     semantic = project.semantic_progress()
     if semantic is not None:
@@ -398,9 +468,9 @@ def _while_catching_up(project: Project, answer: Callable[[], T]) -> tuple[Catch
 
     outcome: list[CatchUp | BaseException] = []
 
-    def catch_up() -> None:
+    def catch_up() -> None:  # its note is printed by the caller's thread (a served command's output)
         try:
-            outcome.append(_catch_up(project))
+            outcome.append(project.catch_up())
         except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread
             outcome.append(exc)
 
@@ -415,13 +485,15 @@ def _while_catching_up(project: Project, answer: Callable[[], T]) -> tuple[Catch
     if isinstance(outcome[0], BaseException):
         raise outcome[0]
     fresh = outcome[0]
+    if fresh.note:
+        print(f"codeassist: {fresh.note}", file=sys.stderr)
     if fresh.index_changed or error is not None or result is None:
         result = answer()  # raises the answer's error again when it still stands
     return fresh, result
 
 
 def _cmd_context(args: argparse.Namespace) -> int:
-    project = _open(_repo(args), line_numbers=args.line_numbers)
+    project = _open_for(args, line_numbers=args.line_numbers)
     fresh, ctx = _while_catching_up(project, lambda: project.context(args.query, args.budget, format=args.format))
     if args.format == "json":
         _print_json({**ctx.to_dict(), "freshness": fresh.to_dict()})
@@ -435,7 +507,7 @@ def _cmd_context(args: argparse.Namespace) -> int:
 
 
 def _cmd_map(args: argparse.Namespace) -> int:
-    project = _open(_repo(args))
+    project = _open_for(args)
     _fresh, ctx = _while_catching_up(project, lambda: project.map(args.budget, query=args.query))
     if args.json:
         _print_json(ctx.to_dict())
@@ -647,7 +719,7 @@ def _eval_history(args: argparse.Namespace) -> int:
 
 
 def _cmd_symbols(args: argparse.Namespace) -> int:
-    project = _open(_repo(args))
+    project = _open_for(args)
     _catch_up(project)
     found = project.symbols(args.name)
     if args.json:
@@ -662,7 +734,7 @@ def _cmd_symbols(args: argparse.Namespace) -> int:
 
 
 def _cmd_refs(args: argparse.Namespace) -> int:
-    project = _open(_repo(args))
+    project = _open_for(args)
     _catch_up(project)
     found = project.references(args.name)
     if args.json:

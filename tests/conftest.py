@@ -206,7 +206,7 @@ return M
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own CODEASSIST_HOME and no user config file.
+    """Every test gets its own CODEASSIST_HOME, runtime folder (sockets) and no user config file.
 
     Embeddings are off unless a test turns them on: tests of the lexical index should not pay
     for loading a model (the embedding tests set CODEASSIST_EMBED=1).
@@ -215,6 +215,7 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("CODEASSIST_HOME", str(home))
     monkeypatch.setenv("CODEASSIST_CONFIG", str(home / "no-config.toml"))
     monkeypatch.setenv("CODEASSIST_EMBED", "0")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path_factory.mktemp("run")))  # a `watch` serves from here
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "DEEPSEEK_API_KEY", "OPENROUTER_API_KEY",
                  "CODEASSIST_BACKEND", "CODEASSIST_MODEL", "CODEASSIST_BASE_URL"):
         monkeypatch.delenv(name, raising=False)

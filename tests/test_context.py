@@ -203,3 +203,23 @@ def test_a_bigger_budget_keeps_the_code_a_smaller_one_had_in_full(make_repo):
             lost = covered_before - covered
             assert not lost, (question, budget, sorted(lost)[:5])
             covered_before = covered
+
+
+def test_a_long_lived_project_keeps_the_file_list_and_tree_until_the_index_changes(make_repo):
+    """The question-independent parts (file list, tree) are read once per index generation."""
+    root = make_repo(generated_python_files(200, functions=4))
+    project = codeassist.open(root)
+    project.index()
+    first = project.context("compute thing 2 of module 17", budget=6000)
+    snapshot = project._index_snapshot()
+    catalog, trees = snapshot.catalog, dict(snapshot.trees)
+    assert first.mode == "graded" and trees and all(text in first.text for text in trees.values())
+    again = project.context("compute thing 2 of module 17", budget=6000)
+    assert again.text == first.text
+    assert snapshot.catalog is catalog and snapshot.trees == trees  # reused, not read again
+    (root / "pkg/brand_new.py").write_text("def brand_new():\n    return 1\n")
+    project.index()
+    after = project.context("compute thing 2 of module 17", budget=6000)
+    assert snapshot.catalog is not catalog and "pkg/brand_new.py" in snapshot.catalog.by_path
+    assert any("brand_new.py" in text for text in snapshot.trees.values())  # the tree was rendered again
+    assert "brand_new.py" in after.text

@@ -323,3 +323,57 @@ def test_tests_and_examples_rank_below_the_code_they_exercise(make_repo):
     assert hits[0].path == "lib/duration.py", [h.path for h in hits]
     about_tests = project.search("tests that parse a duration into seconds", k=5)
     assert about_tests[0].path == "tests/test_duration.py"  # asked about tests: no demotion
+
+
+def test_chunk_texts_cut_from_the_stored_source_are_exactly_what_parsing_made(make_repo):
+    """The index keeps each file's source once (compressed) and cuts chunk texts from it: every
+    chunk as parsing made it, the FTS rows an edit deletes, and a file changed on disk since
+    indexing read as the index saw it."""
+    from codeassist.index.texts import FileTexts
+    from codeassist.parsing.extract import parse_file
+
+    big = "".join(f"def fn_{i}(x):\n    '''doc {i}{SPECIAL if i == 7 else ''}'''\n    return x + {i}\n\n\n"
+                  for i in range(300))
+    files = {
+        "crlf.py": "def a():\r\n    return 1\r\n\r\n\r\nclass B:\r\n    def c(self):\r\n        return 'é'\r\n",
+        "trailing.py": "def f():\n    return 2\n\n\n\n",
+        "nonl.py": "def g():\n    return 3",
+        "notes.md": "# Title\n\nSome text.\n\n\n## More\n\nmore text\n",
+        "big.py": big,
+        "util.c": "#define LIMIT 10\nint add(int a, int b) { return a + b; }\n",
+    }
+    root = make_repo(files)
+    (root / "latin.py").write_bytes(b"def h():\n    return '\xe9t\xe9'\n")  # not UTF-8
+    project = codeassist.open(root)
+    project.index()
+    with project.reader() as index:
+        seen = 0
+        for indexed in index.files():
+            source = index.source(indexed.id)
+            expected = parse_file(source.data, indexed.path, indexed.language or "text", project.settings.chunk_chars)
+            ids = [row[0] for row in index._all("SELECT id FROM chunks WHERE file_id=? ORDER BY start_line",
+                                                (indexed.id,))]
+            chunks = index.chunks(ids)
+            assert [chunks[i].text for i in ids] == [c.text for c in expected.chunks], indexed.path
+            if indexed.path != "latin.py":  # that one is kept as parsed: decoded
+                assert source.data == (root / indexed.path).read_bytes()
+            seen += len(ids)
+        assert seen >= 10
+        assert index.term_chunks("zebraword", 10)
+        assert index._one("SELECT COUNT(*) FROM symbols WHERE qualname=''")[0] == 2  # C's: stored once ...
+        assert {s.qualname for s in index.symbols_named(["fn_7", "c", "add", "LIMIT"])} == {
+            "big.fn_7", "crlf.B.c", "add", "LIMIT"}  # ... and read whole
+    (root / "trailing.py").write_text("changed on disk, not indexed yet\n")
+    with project.reader() as index:
+        texts = FileTexts(index, root, project.settings.minified_line_length)
+        assert texts.lines(index.file("trailing.py").id) == ["def f():", "    return 2", "", "", ""]  # as indexed
+        assert "trailing.py" in texts.stale
+    (root / "big.py").write_text(big.replace(SPECIAL, ""))
+    project.index()
+    with project.reader() as index:
+        assert index.term_chunks("zebraword", 10) == []  # the old rows' FTS terms were deleted exactly
+        assert index.source(index.file("big.py").id).data == (root / "big.py").read_bytes()
+    assert dump_index(project.index_dir)["chunks"]  # healthy: no integrity problem, no orphaned rows
+
+
+SPECIAL = " zebraword"

@@ -90,24 +90,32 @@ def test_a_big_repositorys_graph_is_reused_while_few_files_change(make_repo, mon
     monkeypatch.setattr(graph_module, "STALE_MAX_SHARE", 0.05)  # 3 of 60 files
     cache = project.index_dir / "graph-cache"
     project.context("func_5_0", budget=4000)
-    first = sorted(p.name for p in cache.iterdir())
-    assert len(first) == 1
+    [built] = list(cache.iterdir())
+    built_files = (built / "files.txt").read_text()
     edited = root / "pkg/sub3/mod_3.py"
     edited.write_text(edited.read_text() + "\n\ndef extra():\n    return func_4_1(2)\n")
     project.index()
     with project.reader() as index:
         new_id = index.file("pkg/sub3/mod_3.py").id
         graph = graph_module.load_graph(index, project.index_dir)
-    assert sorted(p.name for p in cache.iterdir()) == first  # reused: not rebuilt
+    [kept] = list(cache.iterdir())
+    assert kept.name != built.name  # kept under the new generation ...
+    assert (kept / "files.txt").read_text() == built_files  # ... reused, not rebuilt: drift counts from the build
     assert new_id in graph.file_ids.tolist()  # the edited file, renumbered by its path
     assert graph.rank().file_rank[new_id] > 0
-    for i in range(10, 14):  # more than the share a stale graph may miss: rebuilt
+    reuse = graph_module._reuse_stale
+    monkeypatch.setattr(graph_module, "_reuse_stale", lambda *_: pytest.fail("renumbered again"))
+    with project.reader() as index:  # the next call maps the kept copy as it is
+        assert graph_module.load_graph(index, project.index_dir).file_ids.tolist() == graph.file_ids.tolist()
+    monkeypatch.setattr(graph_module, "_reuse_stale", reuse)
+    for i in range(10, 13):  # with the first edit, more than the share a stale graph may miss: rebuilt
         path = root / f"pkg/sub{i % 10}/mod_{i}.py"
         path.write_text(path.read_text() + f"\n# edit {i}\n")
     project.index()
     with project.reader() as index:
         graph_module.load_graph(index, project.index_dir)
-    assert sorted(p.name for p in cache.iterdir()) != first
+    [rebuilt] = list(cache.iterdir())
+    assert (rebuilt / "files.txt").read_text() != built_files
 
 
 @pytest.mark.parametrize("stale_min", [10**9])

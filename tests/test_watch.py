@@ -409,3 +409,68 @@ def test_a_search_right_after_an_edit_answers_from_what_the_watcher_indexed(make
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_a_running_watch_answers_other_shells_commands_byte_for_byte(make_repo, tmp_path):
+    """`search`, `context`, `map`, `symbols` and `refs` from another shell are answered by the
+    running watch (its project stays loaded): the same output and exit code as run locally;
+    a client with other settings, or no watch, runs them itself."""
+    from codeassist.served import ask_server, socket_path
+
+    root = make_repo(generated_python_files(40, functions=3))
+    project = codeassist.open(root)
+    errors = tmp_path / "watch.err"
+    with open(errors, "w") as sink:
+        proc = _start_watch(root, "--json", stderr=sink)
+    try:
+        json.loads(proc.stdout.readline())  # indexed at start
+        path = socket_path(project.index_dir)
+        wait_for(lambda: path.exists(), timeout=15, what="the socket")
+        assert path.stat().st_mode & 0o777 == 0o600 and path.parent.stat().st_mode & 0o777 == 0o700
+        commands = [("context", "compute thing 2 of module 17", "--budget", "3000"),
+                    ("search", "func_3_1", "--json"), ("map", "--budget", "800"), ("symbols", "func_5_2"),
+                    ("refs", "func_6_0"), ("context", "x", "--budget", "10")]  # the last one fails
+        for command in commands:
+            served = run_cli(*command, "--repo", str(root))
+            local = run_cli(*command, "--repo", str(root), env={"CODEASSIST_NO_SERVER": "1"})
+            assert (served.returncode, served.stdout, served.stderr) == (local.returncode, local.stdout, local.stderr)
+        assert served.returncode == 2 and "too small" in served.stderr
+        guard = tmp_path / "guard"  # a client whose own commands only fail: the answer is the watch's
+        guard.mkdir()
+        (guard / "sitecustomize.py").write_text(
+            "import codeassist.cli as cli\n"
+            "cli._COMMANDS.update({name: lambda args: 99 for name in ('search', 'context', 'map', 'symbols', 'refs')})\n")
+        guarded = {"PYTHONPATH": os.pathsep.join(filter(None, [str(guard), os.environ.get("PYTHONPATH")]))}
+        proof = run_cli("symbols", "func_5_2", "--repo", str(root), env=guarded)
+        assert proof.returncode == 0 and "func_5_2" in proof.stdout, proof
+        assert run_cli("symbols", "func_5_2", "--repo", str(root),  # the guard works
+                       env={**guarded, "CODEASSIST_NO_SERVER": "1"}).returncode == 99
+        options = {"command": "symbols", "name": "func_5_2", "json": True, "path": None, "repo": str(root)}
+        from codeassist.cli import _fingerprint
+
+        code, out, _err = ask_server(project.index_dir, options, _fingerprint())  # it did answer
+        assert code == 0 and json.loads(out)["symbols"][0]["name"] == "func_5_2"
+        assert ask_server(project.index_dir, options, "other settings") is None  # declined: run locally
+        assert ask_server(project.index_dir, {**options, "command": "index"}, _fingerprint()) is None
+        (root / "pkg/late.py").write_text("def arrived_late():\n    return 1\n")
+        json.loads(proc.stdout.readline())  # the watcher indexed it
+        assert "arrived_late" in run_cli("symbols", "arrived_late", "--repo", str(root)).stdout
+        proc.terminate()
+        _stops(proc, errors)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert not path.exists()  # the socket went with it
+    assert "arrived_late" in run_cli("symbols", "arrived_late", "--repo", str(root)).stdout  # local again
+
+
+def test_a_socket_folder_others_can_open_is_not_used(tmp_path, monkeypatch):
+    from codeassist.served import socket_path
+
+    shared = tmp_path / "run"
+    (shared / "codeassist").mkdir(parents=True)
+    (shared / "codeassist").chmod(0o755)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(shared))
+    assert socket_path(tmp_path / "index") is None
+    (shared / "codeassist").chmod(0o700)
+    assert socket_path(tmp_path / "index").parent == shared / "codeassist"

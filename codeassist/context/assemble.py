@@ -30,7 +30,7 @@ from ..parsing.languages import CODE_LANGUAGES
 from ..parsing.terms import STOPWORDS, split_identifier
 from ..results import Context, ContextItem
 from ..search.engine import RankedChunk
-from ..index.texts import FileTexts
+from ..index.texts import FileCatalog, FileTexts
 from .graph import Ranking, ReferenceGraph, index_generation, load_graph
 from .outline import SymbolRow, SymbolTable, outline_lines, skeleton_lines
 from .render import FORMATS, Renderer, numbered, renderer_for
@@ -72,6 +72,7 @@ _MANIFESTS = re.compile(
     r"build\.gradle(\.kts)?|gemfile|composer\.json|cmakelists\.txt|makefile|tsconfig\.json|"
     r"requirements[^/]*\.txt)", re.I)
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
+_TREES_KEPT = 8  # file trees a long-lived process keeps (one per format and budget)
 
 
 @dataclass
@@ -105,6 +106,9 @@ class IndexSnapshot:
         self.graph: ReferenceGraph | None = None
         self.global_rank: Ranking | None = None
         self.symbols: SymbolTable | None = None
+        self.catalog: FileCatalog | None = None
+        #: file trees rendered so far: (format, budget) -> text
+        self.trees: dict[tuple[str, int], str] = {}
 
     def refresh(self, index: IndexReader, folder: Path) -> None:
         generation = index_generation(index)
@@ -113,10 +117,14 @@ class IndexSnapshot:
             self.graph = load_graph(index, folder, generation)
             self.global_rank = None
             self.symbols = None
+            self.catalog = None
+            self.trees = {}
         if self.symbols is None:
             self.symbols = SymbolTable(index)
         else:
             self.symbols.use(index)  # the same generation, read through this call's reader
+        if self.catalog is None:
+            self.catalog = FileCatalog(index.files())
 
 
 class _Assembler:
@@ -131,9 +139,9 @@ class _Assembler:
         self.renderer: Renderer = renderer_for(fmt)
         self.counter = counter
         self.line_numbers = line_numbers
-        self.texts = FileTexts(index, root, minified_line_length)
         self.snapshot = snapshot or IndexSnapshot()
         self.snapshot.refresh(index, folder)
+        self.texts = FileTexts(index, root, minified_line_length, catalog=self.snapshot.catalog)
         self.graph: ReferenceGraph = self.snapshot.graph  # type: ignore[assignment]
         #: the budget holds a good part of the project: offer whole files beyond the hits
         self.large_budget = False
@@ -189,7 +197,16 @@ class _Assembler:
 
     def tree(self, budget: int) -> str:
         """The file tree to the deepest level that fits ``budget``, climbing from the top and
-        stopping at the first level that does not fit (a deeper tree is longer, bar rare cases)."""
+        stopping at the first level that does not fit (a deeper tree is longer, bar rare cases).
+        Kept per index generation: it does not depend on the question."""
+        key, trees = (self.fmt, budget), self.snapshot.trees
+        if key not in trees:
+            if len(trees) >= _TREES_KEPT:
+                del trees[next(iter(trees))]  # the oldest
+            trees[key] = self._tree(budget)
+        return trees[key]
+
+    def _tree(self, budget: int) -> str:
         paths = [p.split("/") for p in sorted(self.texts.by_path)]
         deepest = max((len(p) - 1 for p in paths), default=0)
         best = ""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -285,11 +285,7 @@ def index_generation(index: IndexReader) -> str:
     index does."""
     import hashlib
 
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(_build_key(index).encode())
-    for file_id, file_hash in index.content_hashes():
-        digest.update(f"{file_id}:{file_hash};".encode())
-    return digest.hexdigest()
+    return hashlib.blake2b(f"{_build_key(index)}|{index.content_digest()}".encode(), digest_size=16).hexdigest()
 
 
 def _build_key(index: IndexReader) -> str:
@@ -311,7 +307,6 @@ def _save(graph: ReferenceGraph, target: Path, files_text: str, build_key: str) 
     """Write ``graph`` as one ``.npy`` file per array (memory-mapped when read) in ``target``."""
     import numpy as np
 
-    target.mkdir()
     for name in _ARRAYS:
         np.save(target / f"{name}.npy", getattr(graph, name), allow_pickle=False)
     matrix = graph._file_matrix()
@@ -340,9 +335,6 @@ def _load(source: Path) -> ReferenceGraph:
 
 def load_graph(index: IndexReader, folder: Path, generation: str | None = None) -> ReferenceGraph:
     """The graph for the index in ``folder``, from its cache when the index is unchanged."""
-    import os
-    import shutil
-
     generation = generation or index_generation(index)
     cache = folder / _CACHE_DIR
     current = cache / f"v{_CACHE_FORMAT}-{generation}"
@@ -352,25 +344,56 @@ def load_graph(index: IndexReader, folder: Path, generation: str | None = None) 
         pass  # missing, stale or damaged: rebuild
     stale = _reuse_stale(index, cache)
     if stale is not None:
-        return stale
+        graph, source = stale
+        # kept under this generation, so the next call maps it instead of renumbering again
+        _publish(cache, current, lambda target: _save_renumbered(graph, source, target))
+        return graph
     graph = build_graph(index)
-    tmp = cache / f".tmp-{os.getpid()}"
-    try:
-        cache.mkdir(exist_ok=True)
-        shutil.rmtree(tmp, ignore_errors=True)
-        _save(graph, tmp, _files_text(index, graph), _build_key(index))
-        shutil.rmtree(current, ignore_errors=True)  # a damaged copy
-        os.rename(tmp, current)
-        for old in cache.iterdir():  # earlier generations (a reader that maps one keeps its pages)
-            if old.name != current.name and not old.name.startswith(".tmp-"):
-                shutil.rmtree(old, ignore_errors=True)
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)  # a read-only data directory: work without the cache
+    _publish(cache, current, lambda target: _save(graph, target, _files_text(index, graph), _build_key(index)))
     try:
         (folder / "graph-cache.pickle").unlink(missing_ok=True)  # the cache's earlier form
     except OSError:
         pass
     return graph
+
+
+def _publish(cache: Path, current: Path, write: Callable[[Path], None]) -> None:
+    """Write a cache entry through ``write`` into a temporary folder, move it to ``current``
+    and remove the earlier generations (a reader that maps one keeps its pages). A read-only
+    data directory leaves the cache as it was."""
+    import os
+    import shutil
+
+    tmp = cache / f".tmp-{os.getpid()}"
+    try:
+        cache.mkdir(exist_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        write(tmp)
+        shutil.rmtree(current, ignore_errors=True)  # a damaged copy
+        os.rename(tmp, current)
+        for old in cache.iterdir():
+            if old.name != current.name and not old.name.startswith(".tmp-"):
+                shutil.rmtree(old, ignore_errors=True)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _save_renumbered(graph: ReferenceGraph, source: Path, target: Path) -> None:
+    """A reused graph: every file of its source hard-linked but the renumbered node ids. Its
+    ``files.txt`` stays the source's, so the drift is still measured from the build."""
+    import os
+    import shutil
+
+    import numpy as np
+
+    for item in source.iterdir():
+        if item.name != "file_ids.npy":
+            try:
+                os.link(item, target / item.name)
+            except OSError:
+                shutil.copy2(item, target / item.name)
+    np.save(target / "file_ids.npy", graph.file_ids, allow_pickle=False)
 
 
 def _files_text(index: IndexReader, graph: ReferenceGraph) -> str:
@@ -380,10 +403,10 @@ def _files_text(index: IndexReader, graph: ReferenceGraph) -> str:
                      for f in graph.file_ids.tolist())
 
 
-def _reuse_stale(index: IndexReader, cache: Path) -> ReferenceGraph | None:
+def _reuse_stale(index: IndexReader, cache: Path) -> tuple[ReferenceGraph, Path] | None:
     """The cached graph of an earlier generation with its nodes renumbered to today's file ids
-    (an edited file gets a new id; a removed one none), if the repository is big and few of its
-    files changed since; else None."""
+    (an edited file gets a new id; a removed one none), and its folder, if the repository is
+    big and few of its files changed since it was built; else None."""
     import numpy as np
 
     try:
@@ -412,4 +435,4 @@ def _reuse_stale(index: IndexReader, cache: Path) -> ReferenceGraph | None:
     if changed > STALE_MAX_SHARE * len(current):
         return None
     graph.file_ids = np.array([now.get(path, (-1, ""))[0] for path, _h in stored], dtype=np.int64)
-    return graph
+    return graph, source

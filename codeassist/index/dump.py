@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .reader import unpack_text
+from .reader import QUALNAME, REF_NAME
 from .store import Store
 
 __all__ = ["dump_index"]
@@ -24,15 +24,18 @@ def dump_index(folder: Path, *, fts_words: int = 300) -> dict[str, object]:
         q = lambda sql: sorted(conn.execute(sql).fetchall(), key=repr)  # noqa: E731
         files = q("SELECT path, language, size, hash, skip, lines FROM files")
         symbols = q(
-            "SELECT f.path, s.qualname, s.kind, s.start_line, s.end_line, s.signature, s.doc, p.qualname"
-            " FROM symbols s JOIN files f ON f.id=s.file_id LEFT JOIN symbols p ON p.id=s.parent_id")
+            "SELECT f.path, " + QUALNAME.format(s="s") + ", s.kind, s.start_line, s.end_line, s.signature, s.doc, "
+            + QUALNAME.format(s="p") + " FROM symbols s JOIN files f ON f.id=s.file_id"
+            " LEFT JOIN symbols p ON p.id=s.parent_id")
         refs = q(
-            "SELECT f.path, r.name, r.kind, r.lines, s.qualname FROM refs r JOIN files f ON f.id=r.file_id"
-            " LEFT JOIN symbols s ON s.id=r.symbol_id")
-        chunks = sorted(((path, start, end, unpack_text(text), qualname) for path, start, end, text, qualname in
-                         conn.execute("SELECT f.path, c.start_line, c.end_line, c.text, s.qualname FROM chunks c"
-                                      " JOIN files f ON f.id=c.file_id LEFT JOIN symbols s ON s.id=c.symbol_id")),
-                        key=repr)
+            "SELECT f.path, " + REF_NAME.format(r="r") + ", r.kind, r.lines, " + QUALNAME.format(s="s")
+            + " FROM refs r JOIN files f ON f.id=r.file_id LEFT JOIN symbols s ON s.id=r.symbol_id")
+        reader = store.reader
+        rows = conn.execute("SELECT c.id, f.path, " + QUALNAME.format(s="s") + " FROM chunks c"
+                            " JOIN files f ON f.id=c.file_id LEFT JOIN symbols s ON s.id=c.symbol_id").fetchall()
+        texts = reader.chunks(row[0] for row in rows)
+        chunks = sorted(((path, texts[i].start_line, texts[i].end_line, texts[i].text, qualname)
+                         for i, path, qualname in rows), key=repr)
         # the lexical index must answer exactly as a fresh one: every distinct word of every chunk
         words = sorted({w for _, _, _, text, _ in chunks for w in text.split() if w.isalnum()})[:fts_words]
         fts = {word: sorted(conn.execute(
@@ -40,7 +43,7 @@ def dump_index(folder: Path, *, fts_words: int = 300) -> dict[str, object]:
             " JOIN files f ON f.id=c.file_id WHERE chunks_fts MATCH ?", (f'"{word}"',)).fetchall())
             for word in words}
         orphans = sum(conn.execute(f"SELECT COUNT(*) FROM {table} WHERE file_id NOT IN (SELECT id FROM files)")
-                      .fetchone()[0] for table in ("chunks", "symbols", "refs"))
+                      .fetchone()[0] for table in ("chunks", "symbols", "refs", "sources"))
         return {"files": files, "symbols": symbols, "refs": refs, "chunks": chunks, "fts": fts,
                 "problems": store.integrity_problems(), "orphans": orphans}
     finally:

@@ -1,8 +1,9 @@
 """The durable index: SQLite in WAL mode with an FTS5 lexical index.
 
 Tables: ``files`` (one row per file seen, with its stat, content hash, language or skip
-reason), ``symbols``, ``refs`` (references by name), ``chunks`` and the contentless FTS5 table
-``chunks_fts`` whose rowid is the chunk id. Each file's rows are written in the same transaction
+reason), ``symbols``, ``refs`` (references by name), ``sources`` (each file's bytes as parsed,
+compressed), ``chunks`` (line ranges of a file; their text is cut from its source) and the
+contentless FTS5 table ``chunks_fts`` whose rowid is the chunk id. Each file's rows are written in the same transaction
 as its ``files`` row, so a crash at any moment leaves a consistent index that the next run
 completes. Readers never block the writer (WAL).
 """
@@ -12,18 +13,17 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-import zlib
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from ..errors import IndexCorruptError, IndexNotBuiltError
 from ..parsing.extract import EXTRACTOR_VERSION, ParsedFile
 from ..parsing.terms import TermExpander
-from .reader import FileRow, IndexReader, unpack_text
+from .reader import QUALNAME, FileRow, IndexReader, SourceText
 
 __all__ = ["Store", "open_reader", "FileRow", "SCHEMA_VERSION", "DB_NAME", "last_component"]
 
-SCHEMA_VERSION = 5  # bump on any change to tables, FTS columns or term rules
+SCHEMA_VERSION = 6  # bump on any change to tables, FTS columns or term rules
 DB_NAME = "index.sqlite"
 
 _SCHEMA = """
@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS symbols(
     file_id INTEGER NOT NULL,
     name TEXT NOT NULL,
     norm TEXT NOT NULL,
-    qualname TEXT NOT NULL,
+    qualname TEXT NOT NULL,       -- "" when it is the name (most are: C's macros and functions)
     kind TEXT NOT NULL,
     start_line INTEGER NOT NULL,
     end_line INTEGER NOT NULL,
@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS symbols(
 );
 CREATE TABLE IF NOT EXISTS refs(
     file_id INTEGER NOT NULL,
-    name TEXT NOT NULL,
+    name TEXT NOT NULL,           -- "" when it is ``last`` (most are)
     last TEXT NOT NULL,           -- the name's last component: "b" for an import of "a.b"
     kind TEXT NOT NULL,
     lines TEXT NOT NULL,          -- every line of this use inside the symbol: "12,40,41"
@@ -65,8 +65,11 @@ CREATE TABLE IF NOT EXISTS chunks(
     file_id INTEGER NOT NULL,
     start_line INTEGER NOT NULL,
     end_line INTEGER NOT NULL,
-    symbol_id INTEGER,
-    text TEXT NOT NULL
+    symbol_id INTEGER              -- its text is cut from the file's source (reader.span_text)
+);
+CREATE TABLE IF NOT EXISTS sources(
+    file_id INTEGER PRIMARY KEY,
+    data BLOB NOT NULL            -- the file's bytes as parsed, zlib-compressed
 );
 CREATE TABLE IF NOT EXISTS embedded(
     symbol_id INTEGER PRIMARY KEY,   -- a symbol whose vector is in the vector store
@@ -94,19 +97,6 @@ CREATE INDEX IF NOT EXISTS refs_last ON refs(last);
 CREATE INDEX IF NOT EXISTS refs_file ON refs(file_id);
 CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id);
 """
-
-
-#: chunks at least this long are stored zlib-compressed (code shrinks 3-4x; the kernel's chunk
-#: text went from 1.2 GB to a third of it); shorter ones gain too little to pay for the call
-PACK_MIN_CHARS = 256
-
-
-def pack_text(text: str) -> str | bytes:
-    """A chunk's text for storage: compressed when that pays (``unpack_text`` reverses it)."""
-    if len(text) < PACK_MIN_CHARS:
-        return text
-    packed = zlib.compress(text.encode("utf-8"), 1)
-    return packed if len(packed) < len(text) * 0.9 else text
 
 
 _SEPARATORS = re.compile(r"\.|::|->|#|/|\\")
@@ -201,6 +191,7 @@ class Store:
         for table in tables:
             self.conn.execute(f'DROP TABLE IF EXISTS "{table}"')
         self.conn.execute("COMMIT")
+        self.conn.execute("VACUUM")  # give the old format's pages back to the disk (quick: little is left)
 
     def close(self) -> None:
         self.conn.close()
@@ -229,11 +220,6 @@ class Store:
     def touch_file(self, file_id: int, size: int, mtime_ns: int) -> None:
         self.conn.execute("UPDATE files SET size=?, mtime_ns=? WHERE id=?", (size, mtime_ns, file_id))
 
-    @staticmethod
-    def _unpacked(rows: Iterable[tuple[int, str | bytes, str | None]]) -> Iterator[tuple[int, str, str | None]]:
-        for chunk_id, text, qualname in rows:
-            yield chunk_id, unpack_text(text), qualname
-
     def delete_file(self, file_id: int) -> None:
         """Remove a file and everything derived from it (FTS rows included)."""
         conn = self.conn
@@ -241,19 +227,24 @@ class Store:
         if row is None:
             return
         path_terms = self._expander.with_extra(row[0])
+        source = conn.execute("SELECT data FROM sources WHERE file_id=?", (file_id,)).fetchone()
+        text = SourceText.unpack(source[0]) if source else None
         deletes = [
-            (chunk_id, path_terms, self._expander.with_extra(qualname or ""), text, self._expander.extra(text))
-            for chunk_id, text, qualname in self._unpacked(conn.execute(
-                "SELECT c.id, c.text, s.qualname FROM chunks c LEFT JOIN symbols s"
-                " ON s.id = c.symbol_id WHERE c.file_id=?",
+            (chunk_id, path_terms, self._expander.with_extra(qualname or ""), chunk_text,
+             self._expander.extra(chunk_text))
+            for chunk_id, start, end, qualname in conn.execute(
+                "SELECT c.id, c.start_line, c.end_line, " + QUALNAME.format(s="s") + " FROM chunks c"
+                " LEFT JOIN symbols s ON s.id = c.symbol_id WHERE c.file_id=?",
                 (file_id,),
-            ))
+            )
+            for chunk_text in (text.span(start, end) if text else "",)
         ]
         conn.executemany(
             "INSERT INTO chunks_fts(chunks_fts, rowid, path, symbol, body, extra)"
             " VALUES('delete', ?, ?, ?, ?, ?)",
             deletes,
         )
+        conn.execute("DELETE FROM sources WHERE file_id=?", (file_id,))
         conn.execute("DELETE FROM chunks WHERE file_id=?", (file_id,))
         # their vectors are deleted from the vector store by the next embedding stage
         conn.execute(
@@ -296,7 +287,7 @@ class Store:
                         file_id,
                         s.name,
                         s.name.replace("_", "").lower(),
-                        s.qualname,
+                        "" if s.qualname == s.name else s.qualname,
                         s.kind,
                         s.start_line,
                         s.end_line,
@@ -311,15 +302,17 @@ class Store:
             conn.executemany(
                 "INSERT INTO refs(file_id, name, last, kind, lines, symbol_id) VALUES(?,?,?,?,?,?)",
                 [
-                    (file_id, name, last_component(name), kind, lines, None if sym is None else ids[sym])
+                    (file_id, "" if name == last else name, last, kind, lines, None if sym is None else ids[sym])
                     for name, kind, lines, sym in parsed.references
+                    for last in (last_component(name),)
                 ],
             )
+        if parsed.source:
+            conn.execute("INSERT INTO sources(file_id, data) VALUES(?, ?)", (file_id, parsed.source))
         if parsed.chunks:
             base = (conn.execute("SELECT COALESCE(MAX(id), 0) FROM chunks").fetchone()[0]) + 1
             conn.executemany(
-                "INSERT INTO chunks(id, file_id, start_line, end_line, symbol_id, text)"
-                " VALUES(?,?,?,?,?,?)",
+                "INSERT INTO chunks(id, file_id, start_line, end_line, symbol_id) VALUES(?,?,?,?,?)",
                 [
                     (
                         base + i,
@@ -327,7 +320,6 @@ class Store:
                         c.start_line,
                         c.end_line,
                         ids[c.symbol] if c.symbol is not None else None,
-                        pack_text(c.text),
                     )
                     for i, c in enumerate(parsed.chunks)
                 ],
