@@ -377,3 +377,31 @@ def test_chunk_texts_cut_from_the_stored_source_are_exactly_what_parsing_made(ma
 
 
 SPECIAL = " zebraword"
+
+
+def test_embedding_texts_and_reference_lines_read_from_the_stored_sources(make_repo):
+    """What the semantic stage embeds (a symbol's first lines after its signature) and the line
+    shown with each reference are cut from the sources exactly as from the chunks' texts."""
+    from codeassist.index.embed_stage import _BODY_LINES, _body
+
+    root = make_repo({**generated_python_files(12, functions=4),
+                      "lib.c": "int add(int a, int b)\n{\n    return a + b;\n}\n\nint twice(int a)\n{\n"
+                               "    return add(a, a);\n}\n"})
+    project = codeassist.open(root)
+    project.index()
+    with project.reader() as index:
+        units = index.embed_units()
+        sources = index.sources(u.file_id for u in units)
+        assert len(units) > 40
+        for unit in units:
+            span = index.chunk_at(unit.file_id, unit.start_line)
+            text = index.chunks([span.id])[span.id].text
+            doc_words = set(unit.doc.split()[:8])
+            expected = [ln.strip() for ln in text.split("\n")[unit.start_line - span.start_line + 1:]
+                        if ln.strip() and not (doc_words and set(ln.split()) <= doc_words)][:_BODY_LINES]
+            assert _body(index, sources, unit.file_id, unit.start_line, unit.doc) == "\n".join(expected), unit
+        assert [(r.line, r.text) for r in project.references("add")] == [(8, "return add(a, a);")]
+        lines = (root / "pkg/sub1/mod_1.py").read_text().split("\n")
+        file_id = index.file("pkg/sub1/mod_1.py").id
+        got = index.line_texts([(file_id, n) for n in range(1, len(lines) + 2)])
+        assert [got[file_id, n] for n in range(1, len(lines) + 1)] == lines and got[file_id, len(lines) + 1] == ""

@@ -264,7 +264,7 @@ class _Assembler:
         personal: dict[int, float] = {}
         top = [chunk_id for chunk_id, _s, _score in ranked[:20]]
         if top:
-            chunks = self.index.chunks(top)
+            chunks = self.index.chunk_spans(top)
             for chunk_id, _s, score in ranked[:20]:
                 if chunk_id in chunks:
                     file_id = chunks[chunk_id].file_id
@@ -374,7 +374,7 @@ class _Assembler:
                         exclude: dict[int, list[tuple[int, int]]], depth_files: Sequence[int] = ()) -> list[_Block]:
         """Candidates for the question's part, each with a relevance score (not yet fitted)."""
         blocks: list[_Block] = []
-        chunk_rows = self.index.chunks(c for c, _s, _score in ranked)
+        chunk_rows = self.index.chunk_spans(c for c, _s, _score in ranked)
         self.symbols.load(row.file_id for row in chunk_rows.values())
         top = ranked[0][2] if ranked else 1.0
         seen_units: set[tuple[int, int, int]] = set()
@@ -396,7 +396,7 @@ class _Assembler:
             row = chunk_rows.get(chunk_id)
             if row is None:
                 continue
-            _id, file_id, c_start, c_end, chunk_symbol, _text = row
+            _id, file_id, c_start, c_end, chunk_symbol = row
             info = self.texts.files.get(file_id)
             if info is None:
                 continue

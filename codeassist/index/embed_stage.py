@@ -39,7 +39,7 @@ from ..parsing.terms import split_identifier
 from ..vectors.base import CollectionSpec
 from ..vectors.mirror import META_KEY, VectorMirror, mirror_key, write_mirror
 from ..walker import is_test_path
-from .reader import SEMANTIC_KEY, EmbedUnit, IndexReader, StoredVectorSpec
+from .reader import SEMANTIC_KEY, EmbedUnit, IndexReader, SourceText, StoredVectorSpec
 from .store import Store
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -119,12 +119,13 @@ def _units(index: IndexReader, settings: Settings, *, pending_only: bool = True)
     return units
 
 
-def _body(index: IndexReader, file_id: int, start_line: int, doc: str) -> str:
-    """The first lines of a symbol after its signature line, without doc lines."""
+def _body(index: IndexReader, sources: dict[int, SourceText], file_id: int, start_line: int, doc: str) -> str:
+    """The first lines of a symbol after its signature line (to the end of the chunk where it
+    starts), without doc lines; ``sources``: the files' sources by id."""
     chunk = index.chunk_at(file_id, start_line)
-    if chunk is None:
+    if chunk is None or file_id not in sources or chunk.end_line <= start_line:
         return ""
-    lines = chunk.text.split("\n")[start_line - chunk.start_line + 1 :]
+    lines = sources[file_id].span(start_line + 1, chunk.end_line).split("\n")
     doc_words = set(doc.split()[:8])
     body = [ln.strip() for ln in lines if ln.strip() and not (doc_words and set(ln.split()) <= doc_words)]
     return "\n".join(body[:_BODY_LINES])
@@ -244,8 +245,9 @@ def _embed_units(index: IndexReader, embedder: Embedder, units: list[EmbedUnit],
     size = max(_BATCH, int(getattr(embedder, "preferred_batch", 0) or 0))  # a server with requests in flight
     for start in range(0, len(units), size):
         batch = units[start : start + size]
-        texts = [unit_text(u.path, u.qualname, u.signature, u.doc, _body(index, u.file_id, u.start_line, u.doc))
-                 for u in batch]
+        sources = index.sources(u.file_id for u in batch)
+        texts = [unit_text(u.path, u.qualname, u.signature, u.doc,
+                           _body(index, sources, u.file_id, u.start_line, u.doc)) for u in batch]
         matrix = embedder.embed_documents(texts)
         ids = [f"{text_key(embedder.model_id, t)[:16]}-{u.symbol_id}" for t, u in zip(texts, batch)]
         write(batch, ids, matrix)

@@ -75,7 +75,8 @@ def references(index: IndexReader, symbol: str, *, limit: int = 500) -> list[Ref
         return []
     uses = sorted((ref.path, line, ref.name, ref.kind, ref.symbol, ref.file_id)
                   for ref in index.references_to(parts[-1]) for line in ref.lines)[:limit]
-    return [ReferenceInfo(path, line, name, kind, enclosing, index.line_text(file_id, line).strip())
+    texts = index.line_texts((file_id, line) for _p, line, _n, _k, _e, file_id in uses)
+    return [ReferenceInfo(path, line, name, kind, enclosing, texts[file_id, line].strip())
             for path, line, name, kind, enclosing, file_id in uses]
 
 

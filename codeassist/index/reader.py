@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, Callable, NamedTuple, TypeVar
 
-from ..parsing.chunker import line_starts_of, span_text
+from ..parsing.chunker import decode_span
 from ..parsing.kinds import CALLABLE_KINDS, EMBEDDED_KINDS
 
 __all__ = [
@@ -66,14 +66,16 @@ REF_NAME = "COALESCE(NULLIF({r}.name, ''), {r}.last)"
 
 
 class SourceText:
-    """A file's bytes as the indexer parsed them, with its line starts: chunk texts are cut
-    from it exactly as parsing made them."""
+    """A file's bytes as the indexer parsed them: chunk texts are cut from it exactly as parsing
+    made them (``chunker.span_text``, here from the positions of its newlines)."""
 
-    __slots__ = ("data", "line_starts")
+    __slots__ = ("data", "_newlines")
 
     def __init__(self, data: bytes) -> None:
+        import numpy as np
+
         self.data = data
-        self.line_starts = line_starts_of(data)
+        self._newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
 
     @classmethod
     def unpack(cls, stored: bytes) -> SourceText:
@@ -81,9 +83,17 @@ class SourceText:
 
         return cls(zlib.decompress(stored))
 
+    @property
+    def line_count(self) -> int:
+        """Lines as parsing counts them (a final newline starts one more, empty)."""
+        return len(self._newlines) + 1
+
     def span(self, start: int, end: int) -> str:
         """Lines ``start``..``end`` (1-based, inclusive) as a chunk holds them."""
-        return span_text(self.data, self.line_starts, start, end)
+        newlines = self._newlines
+        b0 = 0 if start <= 1 else int(newlines[start - 2]) + 1
+        b1 = int(newlines[end - 1]) + 1 if end - 1 < len(newlines) else len(self.data)
+        return decode_span(self.data, b0, b1)
 
     def text(self) -> str:
         return self.data.decode("utf-8", "replace")
@@ -158,6 +168,17 @@ class SemanticProgress:
 
     def to_dict(self) -> dict[str, object]:
         return {"embedded": self.embedded, "units": self.units, "running": self.running}
+
+
+class ChunkSpan(NamedTuple):
+    """Where a stored chunk is: lines ``start_line..end_line`` of a file, inside ``symbol_id`` if
+    any (a :class:`ChunkRow` without the text, which is cut from the file's source)."""
+
+    id: int
+    file_id: int
+    start_line: int
+    end_line: int
+    symbol_id: int | None
 
 
 class ChunkRow(NamedTuple):
@@ -427,31 +448,35 @@ class IndexReader:
         )
 
     # ------------------------------------------------------------------ chunks
+    def chunk_spans(self, chunk_ids: Iterable[int]) -> dict[int, ChunkSpan]:
+        """Where the chunks with these ids are (missing ones are left out); cheaper than
+        :meth:`chunks`, which reads their files' sources too."""
+        return {r[0]: ChunkSpan(*r) for r in self._rows_in(
+            "SELECT id, file_id, start_line, end_line, symbol_id FROM chunks WHERE id IN ({marks})", chunk_ids)}
+
     def chunks(self, chunk_ids: Iterable[int]) -> dict[int, ChunkRow]:
-        """The chunks with these ids (missing ones are left out)."""
-        rows = list(self._rows_in(
-            "SELECT id, file_id, start_line, end_line, symbol_id FROM chunks WHERE id IN ({marks})", chunk_ids))
-        return {row.id: row for row in self._with_texts(rows)}
+        """The chunks with these ids, with their text (missing ones are left out)."""
+        return {row.id: row for row in self._with_texts(list(self.chunk_spans(chunk_ids).values()))}
 
-    def chunk(self, chunk_id: int) -> ChunkRow | None:
-        return self.chunks((chunk_id,)).get(chunk_id)
+    def chunk(self, chunk_id: int) -> ChunkSpan | None:
+        """Where one chunk is (see :meth:`chunk_spans`)."""
+        return self.chunk_spans((chunk_id,)).get(chunk_id)
 
-    def chunk_at(self, file_id: int, line: int) -> ChunkRow | None:
+    def chunk_at(self, file_id: int, line: int) -> ChunkSpan | None:
         """The first chunk of a file that contains ``line``."""
         row = self._one(
             "SELECT id, file_id, start_line, end_line, symbol_id FROM chunks"
             " WHERE file_id=? AND start_line<=? AND end_line>=? ORDER BY start_line LIMIT 1",
             (file_id, line, line))
-        return self._with_texts([row])[0] if row else None
+        return ChunkSpan(*row) if row else None
 
-    def line_text(self, file_id: int, line: int) -> str:
-        """One line of a file as the index holds it ("" when no chunk covers it)."""
-        chunk = self.chunk_at(file_id, line)
-        if chunk is None:
-            return ""
-        lines = chunk.text.split("\n")
-        offset = line - chunk.start_line
-        return lines[offset] if 0 <= offset < len(lines) else ""
+    def line_texts(self, places: Iterable[tuple[int, int]]) -> dict[tuple[int, int], str]:
+        """The text of each (file id, line) as the index holds it ("" past the end), each
+        file's source read once."""
+        places = list(places)
+        sources = self.sources(file_id for file_id, _line in places)
+        return {(file_id, line): source.span(line, line) if (source := sources.get(file_id)) is not None
+                and 1 <= line <= source.line_count else "" for file_id, line in places}
 
     def first_chunk(self, file_id: int) -> int | None:
         """The id of a file's first chunk."""
@@ -463,7 +488,7 @@ class IndexReader:
         return self.sources((file_id,)).get(file_id)
 
     def sources(self, file_ids: Iterable[int]) -> dict[int, SourceText]:
-        """:meth:`source` of several files, by id."""
+        """:meth:`source` of several files, by id (ids may repeat)."""
         return {file_id: SourceText.unpack(data) for file_id, data in self._rows_in(
             "SELECT file_id, data FROM sources WHERE file_id IN ({marks})", set(file_ids))}
 

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Sequence
 if TYPE_CHECKING:  # pragma: no cover
     import tree_sitter
 
-__all__ = ["LineSpan", "NonWhitespaceCounter", "chunk_tree", "chunk_text", "line_starts_of", "span_text"]
+__all__ = ["LineSpan", "NonWhitespaceCounter", "chunk_tree", "chunk_text", "line_starts_of", "span_text",
+           "decode_span"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,11 @@ def span_text(data: bytes, line_starts: Sequence[int], start: int, end: int) -> 
     source with it, so it must stay exactly what parsing made."""
     b0 = line_starts[start - 1]
     b1 = line_starts[end] if end < len(line_starts) else len(data)
+    return decode_span(data, b0, b1)
+
+
+def decode_span(data: bytes, b0: int, b1: int) -> str:
+    """Bytes ``b0:b1`` of ``data`` as a chunk's text: decoded, trailing newlines dropped."""
     return data[b0:b1].decode("utf-8", "replace").rstrip("\n")
 
 

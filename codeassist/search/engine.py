@@ -237,7 +237,7 @@ def _graph(index: IndexReader, seeds: list[_Candidate], limit: int) -> _SourceLi
     the symbols that use a seed's name. Each seed counts 1/rank; names defined in more than
     ``_GRAPH_MAX_DEFINERS`` places or used by more than ``_GRAPH_MAX_USERS`` symbols say
     little and are not followed."""
-    chunks = index.chunks(c.chunk_id for c in seeds)
+    chunks = index.chunk_spans(c.chunk_id for c in seeds)
     seed_weight: dict[int, float] = {}
     for rank, cand in enumerate(seeds, start=1):
         chunk = chunks.get(cand.chunk_id)
@@ -290,7 +290,7 @@ def _merge_by_symbol(index: IndexReader, candidates: list[_Candidate],
         return []
     for cand in candidates:
         cand.factor = ASIDE_FACTOR if cand.chunk_id in aside else 1.0
-    chunks = index.chunks(c.chunk_id for c in candidates)
+    chunks = index.chunk_spans(c.chunk_id for c in candidates)
     symbol_of = {
         c.chunk_id: c.symbol_id if c.symbol_id is not None else (
             chunks[c.chunk_id].symbol_id if c.chunk_id in chunks else None)
