@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, Callable, NamedTuple, TypeVar
 
-from ..parsing.chunker import decode_span
 from ..parsing.kinds import CALLABLE_KINDS, EMBEDDED_KINDS
 
 __all__ = [
@@ -67,15 +66,14 @@ REF_NAME = "COALESCE(NULLIF({r}.name, ''), {r}.last)"
 
 class SourceText:
     """A file's bytes as the indexer parsed them: chunk texts are cut from it exactly as parsing
-    made them (``chunker.span_text``, here from the positions of its newlines)."""
+    made them (``chunker.span_text``: a newline never falls inside a UTF-8 sequence, so cutting
+    by lines and by bytes decode alike)."""
 
-    __slots__ = ("data", "_newlines")
+    __slots__ = ("data", "_lines")
 
     def __init__(self, data: bytes) -> None:
-        import numpy as np
-
         self.data = data
-        self._newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+        self._lines: list[bytes] | None = None
 
     @classmethod
     def unpack(cls, stored: bytes) -> SourceText:
@@ -83,17 +81,19 @@ class SourceText:
 
         return cls(zlib.decompress(stored))
 
+    def _split(self) -> list[bytes]:
+        if self._lines is None:
+            self._lines = self.data.split(b"\n")
+        return self._lines
+
     @property
     def line_count(self) -> int:
         """Lines as parsing counts them (a final newline starts one more, empty)."""
-        return len(self._newlines) + 1
+        return len(self._split())
 
     def span(self, start: int, end: int) -> str:
         """Lines ``start``..``end`` (1-based, inclusive) as a chunk holds them."""
-        newlines = self._newlines
-        b0 = 0 if start <= 1 else int(newlines[start - 2]) + 1
-        b1 = int(newlines[end - 1]) + 1 if end - 1 < len(newlines) else len(self.data)
-        return decode_span(self.data, b0, b1)
+        return b"\n".join(self._split()[max(start, 1) - 1 : end]).decode("utf-8", "replace").rstrip("\n")
 
     def text(self) -> str:
         return self.data.decode("utf-8", "replace")

@@ -65,7 +65,7 @@ CREATE TABLE IF NOT EXISTS chunks(
     file_id INTEGER NOT NULL,
     start_line INTEGER NOT NULL,
     end_line INTEGER NOT NULL,
-    symbol_id INTEGER              -- its text is cut from the file's source (reader.span_text)
+    symbol_id INTEGER              -- its text is cut from the file's source (reader.SourceText)
 );
 CREATE TABLE IF NOT EXISTS sources(
     file_id INTEGER PRIMARY KEY,

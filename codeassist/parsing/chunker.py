@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Sequence
 if TYPE_CHECKING:  # pragma: no cover
     import tree_sitter
 
-__all__ = ["LineSpan", "NonWhitespaceCounter", "chunk_tree", "chunk_text", "line_starts_of", "span_text",
-           "decode_span"]
+__all__ = ["LineSpan", "NonWhitespaceCounter", "chunk_tree", "chunk_text", "line_starts_of", "span_text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,14 +36,9 @@ def line_starts_of(data: bytes) -> list[int]:
 def span_text(data: bytes, line_starts: Sequence[int], start: int, end: int) -> str:
     """The text of lines ``start``..``end`` (1-based, inclusive) of ``data``, as a chunk holds
     it: decoded, trailing newlines dropped. The index cuts stored chunks from their file's
-    source with it, so it must stay exactly what parsing made."""
+    source the same way (``SourceText.span``)."""
     b0 = line_starts[start - 1]
     b1 = line_starts[end] if end < len(line_starts) else len(data)
-    return decode_span(data, b0, b1)
-
-
-def decode_span(data: bytes, b0: int, b1: int) -> str:
-    """Bytes ``b0:b1`` of ``data`` as a chunk's text: decoded, trailing newlines dropped."""
     return data[b0:b1].decode("utf-8", "replace").rstrip("\n")
 
 
