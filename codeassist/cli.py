@@ -228,7 +228,10 @@ def _ask_watch(args: argparse.Namespace) -> int | None:
     if not os.path.isdir(repo) or os.environ.get("CODEASSIST_NO_SERVER"):
         return None
     options = {**vars(args), "path": None, "repo": repo}
-    answer = ask_server(index_dir(load_settings().home, Path(repo)), options, _fingerprint())
+    with warnings.catch_warnings():  # the command warns about the config file itself, once
+        warnings.simplefilter("ignore")
+        home = load_settings().home
+    answer = ask_server(index_dir(home, Path(repo)), options, _fingerprint())
     if answer is None:
         return None
     code, out, err = answer

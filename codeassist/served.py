@@ -36,7 +36,9 @@ _MAX_REQUEST = 1 << 20
 
 
 def _runtime_dir() -> Path | None:
-    """A folder only this user can use, for sockets (None when none can be had)."""
+    """A folder only this user can use, for sockets (None when none can be had, as on Windows)."""
+    if not hasattr(os, "getuid") or not hasattr(socket, "AF_UNIX"):
+        return None
     base = os.environ.get("XDG_RUNTIME_DIR")
     folder = Path(base) / "codeassist" if base else Path(f"/tmp/codeassist-{os.getuid()}")
     try:
@@ -203,9 +205,7 @@ class LocalServer:
     def _serve(self, conn: socket.socket) -> None:
         with conn:
             try:
-                uid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
-                                                          struct.calcsize("3i")))[1]
-                if uid != os.getuid():
+                if not _same_user(conn):
                     return
                 request = json.loads(_recv_line(conn, _MAX_REQUEST))
                 reply = self._answer(request)
@@ -230,6 +230,16 @@ class LocalServer:
             except BaseException as exc:  # noqa: BLE001 - a request never takes the server down
                 return {"declined": f"{type(exc).__name__}: {exc}"}
         return {"code": code, "stdout": out.getvalue(), "stderr": err.getvalue()}
+
+
+def _same_user(conn: socket.socket) -> bool:
+    """The peer runs as this user (checked where the system says who it is; elsewhere the
+    folder's permissions alone keep others out)."""
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:
+        return True
+    uid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i")))[1]
+    return uid == os.getuid()
 
 
 def _alive(path: Path) -> bool:
