@@ -228,12 +228,14 @@ def _ask_watch(args: argparse.Namespace) -> int | None:
     if not os.path.isdir(repo) or os.environ.get("CODEASSIST_NO_SERVER"):
         return None
     options = {**vars(args), "path": None, "repo": repo}
-    with warnings.catch_warnings():  # the command warns about the config file itself, once
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings(record=True) as said:  # about the config file: shown once, below
+        warnings.simplefilter("always")
         home = load_settings().home
     answer = ask_server(index_dir(home, Path(repo)), options, _fingerprint())
     if answer is None:
-        return None
+        return None  # the command, run here, warns itself
+    for warning in said:  # the watch warned when it started, not to this shell
+        _show_warning(warning.message, warning.category, warning.filename, warning.lineno)
     code, out, err = answer
     sys.stdout.write(out)
     sys.stderr.write(err)

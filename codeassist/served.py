@@ -22,6 +22,7 @@ import socket
 import stat
 import struct
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, TextIO
@@ -33,6 +34,8 @@ __all__ = ["SERVED_COMMANDS", "LocalServer", "ask_server", "socket_path", "setti
 SERVED_COMMANDS = frozenset({"search", "context", "map", "symbols", "refs"})
 PROTOCOL = 1
 _MAX_REQUEST = 1 << 20
+_ACCEPTED = b"codeassist\n"  # the server's first line, sent as soon as it takes a connection
+_REQUEST_TIMEOUT_S = 10.0
 
 
 def _runtime_dir() -> Path | None:
@@ -106,23 +109,6 @@ class _ThreadStreams(io.TextIOBase):
         return getattr(self.fallback, "encoding", "utf-8")
 
 
-def _recv_line(conn: socket.socket, limit: int | None = None) -> bytes:
-    """Bytes up to and with the first newline (or the end); ValueError past ``limit``."""
-    parts: list[bytes] = []
-    size = 0
-    while True:
-        part = conn.recv(1 << 16)
-        if not part:
-            break
-        parts.append(part)
-        size += len(part)
-        if limit is not None and size > limit:
-            raise ValueError("request too large")
-        if part.endswith(b"\n"):
-            break
-    return b"".join(parts)
-
-
 class LocalServer:
     """Serves the commands of :data:`SERVED_COMMANDS` for one index over a Unix socket.
 
@@ -134,6 +120,7 @@ class LocalServer:
                  on_notice: Callable[[str], None] = lambda message: None) -> None:
         self._path = socket_path(index_dir)
         self._fingerprint = fingerprint
+        self._expected = ""  # the fingerprint at start: the projects it keeps hold those settings
         self._run = run
         self._notice = on_notice
         self._sock: socket.socket | None = None
@@ -158,6 +145,7 @@ class LocalServer:
                 self._notice("not serving other commands: another `codeassist watch` serves this repository")
                 return False
             self._path.unlink(missing_ok=True)  # left by a process that died
+        self._expected = self._fingerprint()
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             sock.bind(str(self._path))
@@ -198,26 +186,29 @@ class LocalServer:
         while not self._stop.is_set():
             try:
                 conn, _ = self._sock.accept()
-            except OSError:
-                return  # closed
-            threading.Thread(target=self._serve, args=(conn,), name="codeassist-request", daemon=True).start()
+                threading.Thread(target=self._serve, args=(conn,), name="codeassist-request", daemon=True).start()
+            except (OSError, RuntimeError):
+                if self._stop.is_set():
+                    return  # closed
+                time.sleep(0.05)  # out of files or threads for a moment: the client runs locally
 
     def _serve(self, conn: socket.socket) -> None:
         with conn:
             try:
                 if not _same_user(conn):
                     return
-                request = json.loads(_recv_line(conn, _MAX_REQUEST))
+                conn.sendall(_ACCEPTED)  # the client waits for the answer only once it has this
+                conn.settimeout(_REQUEST_TIMEOUT_S)
+                request = json.loads(conn.makefile("rb").readline(_MAX_REQUEST))
+                conn.settimeout(None)
                 reply = self._answer(request)
+                # ASCII JSON: any string (a lone surrogate too) crosses unchanged
+                conn.sendall(json.dumps(reply).encode("ascii") + b"\n")
             except (OSError, ValueError):
-                return
-            try:
-                conn.sendall(json.dumps(reply, ensure_ascii=False).encode("utf-8", "surrogateescape") + b"\n")
-            except OSError:
-                pass  # the client went away
+                return  # the client went away, or sent nonsense: it runs the command itself
 
     def _answer(self, request: dict[str, Any]) -> dict[str, Any]:
-        if request.get("protocol") != PROTOCOL or request.get("fingerprint") != self._fingerprint():
+        if request.get("protocol") != PROTOCOL or request.get("fingerprint") != self._expected:
             return {"declined": "other version or settings"}
         options = request.get("options")
         if not isinstance(options, dict) or options.get("command") not in SERVED_COMMANDS:
@@ -264,12 +255,17 @@ def ask_server(index_dir: Path, options: dict[str, Any], fingerprint: str) -> tu
         return None
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        sock.settimeout(0.5)
+        # a watch that is stopped (ctrl+z) or stuck still lets the system queue the connection:
+        # without its word within a second, run the command here
+        sock.settimeout(1.0)
         sock.connect(str(path))
-        sock.settimeout(None)  # an answer may take long (a big context): the server is alive
+        replies = sock.makefile("rb")
+        if replies.readline(len(_ACCEPTED)) != _ACCEPTED:
+            return None
         request = {"protocol": PROTOCOL, "fingerprint": fingerprint, "options": options}
-        sock.sendall(json.dumps(request).encode("utf-8", "surrogateescape") + b"\n")
-        reply = json.loads(_recv_line(sock) or b"{}")
+        sock.sendall(json.dumps(request).encode("ascii") + b"\n")
+        sock.settimeout(None)  # an answer may take long (a big context): the server is alive
+        reply = json.loads(replies.readline() or b"{}")
     except (OSError, ValueError):
         return None
     finally:

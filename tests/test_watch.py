@@ -445,6 +445,18 @@ def test_a_running_watch_answers_other_shells_commands_byte_for_byte(make_repo, 
         assert proof.returncode == 0 and "func_5_2" in proof.stdout, proof
         assert run_cli("symbols", "func_5_2", "--repo", str(root),  # the guard works
                        env={**guarded, "CODEASSIST_NO_SERVER": "1"}).returncode == 99
+        os.kill(proc.pid, signal.SIGSTOP)  # a stopped watch (ctrl+z): the shell does not wait for it
+        try:
+            started = time.monotonic()
+            assert run_cli("symbols", "func_5_2", "--repo", str(root), env=guarded).returncode == 99  # ran here
+            assert time.monotonic() - started < 20
+        finally:
+            os.kill(proc.pid, signal.SIGCONT)
+        config = Path(os.environ["CODEASSIST_CONFIG"])
+        config.write_text("")  # the settings changed since the watch started: it declines
+        assert run_cli("symbols", "func_5_2", "--repo", str(root), env=guarded).returncode == 99
+        config.unlink()
+        assert run_cli("symbols", "func_5_2", "--repo", str(root), env=guarded).returncode == 0  # served again
         options = {"command": "symbols", "name": "func_5_2", "json": True, "path": None, "repo": str(root)}
         from codeassist.cli import _fingerprint
 
