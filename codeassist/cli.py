@@ -225,7 +225,7 @@ def _ask_watch(args: argparse.Namespace) -> int | None:
     from .served import ask_server
 
     repo = os.path.realpath(_repo(args))
-    if not os.path.isdir(repo) or os.environ.get("CODEASSIST_NO_SERVER"):
+    if not os.path.isdir(repo):
         return None
     options = {**vars(args), "path": None, "repo": repo}
     with warnings.catch_warnings(record=True) as said:  # about the config file: shown once, below
@@ -277,7 +277,11 @@ def _open_for(args: argparse.Namespace, **overrides: Any) -> Project:
 
 def _catch_up(project: Project) -> CatchUp:
     """Before answering: update a stale index if the change is small, else say it is behind."""
-    fresh = project.catch_up()
+    return _said(project.catch_up())
+
+
+def _said(fresh: CatchUp) -> CatchUp:
+    """``fresh``, its note (if any) printed."""
     if fresh.note:
         print(f"codeassist: {fresh.note}", file=sys.stderr)
     return fresh
@@ -489,9 +493,7 @@ def _while_catching_up(project: Project, answer: Callable[[], T]) -> tuple[Catch
     worker.join()
     if isinstance(outcome[0], BaseException):
         raise outcome[0]
-    fresh = outcome[0]
-    if fresh.note:
-        print(f"codeassist: {fresh.note}", file=sys.stderr)
+    fresh = _said(outcome[0])
     if fresh.index_changed or error is not None or result is None:
         result = answer()  # raises the answer's error again when it still stands
     return fresh, result

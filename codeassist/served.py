@@ -38,14 +38,16 @@ _ACCEPTED = b"codeassist\n"  # the server's first line, sent as soon as it takes
 _REQUEST_TIMEOUT_S = 10.0
 
 
-def _runtime_dir() -> Path | None:
-    """A folder only this user can use, for sockets (None when none can be had, as on Windows)."""
+def _runtime_dir(create: bool) -> Path | None:
+    """A folder only this user can use, for sockets (None when none can be had, as on Windows,
+    or, without ``create``, when none was made: no server ever ran)."""
     if not hasattr(os, "getuid") or not hasattr(socket, "AF_UNIX"):
         return None
     base = os.environ.get("XDG_RUNTIME_DIR")
     folder = Path(base) / "codeassist" if base else Path(f"/tmp/codeassist-{os.getuid()}")
     try:
-        folder.mkdir(mode=0o700, parents=bool(base), exist_ok=True)
+        if create:
+            folder.mkdir(mode=0o700, parents=bool(base), exist_ok=True)
         info = folder.lstat()
     except OSError:
         return None
@@ -54,9 +56,10 @@ def _runtime_dir() -> Path | None:
     return folder
 
 
-def socket_path(index_dir: Path) -> Path | None:
-    """The socket of the server for the index in ``index_dir`` (None: sockets unavailable)."""
-    folder = _runtime_dir()
+def socket_path(index_dir: Path, *, create: bool = False) -> Path | None:
+    """The socket of the server for the index in ``index_dir`` (None: sockets unavailable);
+    ``create`` makes its folder (the server's side: a client only looks)."""
+    folder = _runtime_dir(create)
     if folder is None:
         return None
     digest = hashlib.blake2b(str(index_dir).encode("utf-8", "surrogateescape"), digest_size=10).hexdigest()
@@ -118,7 +121,7 @@ class LocalServer:
 
     def __init__(self, index_dir: Path, fingerprint: Callable[[], str], run: Callable[[dict[str, Any]], int],
                  on_notice: Callable[[str], None] = lambda message: None) -> None:
-        self._path = socket_path(index_dir)
+        self._path = socket_path(index_dir, create=True)
         self._fingerprint = fingerprint
         self._expected = ""  # the fingerprint at start: the projects it keeps hold those settings
         self._run = run

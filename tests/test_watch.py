@@ -480,9 +480,11 @@ def test_a_socket_folder_others_can_open_is_not_used(tmp_path, monkeypatch):
     from codeassist.served import socket_path
 
     shared = tmp_path / "run"
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(shared))
+    assert socket_path(tmp_path / "index") is None and not shared.exists()  # a client only looks
     (shared / "codeassist").mkdir(parents=True)
     (shared / "codeassist").chmod(0o755)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(shared))
-    assert socket_path(tmp_path / "index") is None
+    assert socket_path(tmp_path / "index", create=True) is None
     (shared / "codeassist").chmod(0o700)
-    assert socket_path(tmp_path / "index").parent == shared / "codeassist"
+    assert socket_path(tmp_path / "index", create=True).parent == shared / "codeassist"

@@ -66,8 +66,8 @@ REF_NAME = "COALESCE(NULLIF({r}.name, ''), {r}.last)"
 
 class SourceText:
     """A file's bytes as the indexer parsed them: chunk texts are cut from it exactly as parsing
-    made them (``chunker.span_text``: a newline never falls inside a UTF-8 sequence, so cutting
-    by lines and by bytes decode alike)."""
+    made them (``extract._make_chunks`` cuts bytes at line starts; a newline never falls inside
+    a UTF-8 sequence, so cutting by lines decodes alike)."""
 
     __slots__ = ("data", "_lines")
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Sequence
 if TYPE_CHECKING:  # pragma: no cover
     import tree_sitter
 
-__all__ = ["LineSpan", "NonWhitespaceCounter", "chunk_tree", "chunk_text", "line_starts_of", "span_text"]
+__all__ = ["LineSpan", "NonWhitespaceCounter", "chunk_tree", "chunk_text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,22 +24,6 @@ class LineSpan:
 
     start: int
     end: int
-
-
-def line_starts_of(data: bytes) -> list[int]:
-    """The byte offset where each line of ``data`` starts (a final newline starts one more)."""
-    import numpy as np
-
-    return [0, *(np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + 1).tolist()]
-
-
-def span_text(data: bytes, line_starts: Sequence[int], start: int, end: int) -> str:
-    """The text of lines ``start``..``end`` (1-based, inclusive) of ``data``, as a chunk holds
-    it: decoded, trailing newlines dropped. The index cuts stored chunks from their file's
-    source the same way (``SourceText.span``)."""
-    b0 = line_starts[start - 1]
-    b1 = line_starts[end] if end < len(line_starts) else len(data)
-    return data[b0:b1].decode("utf-8", "replace").rstrip("\n")
 
 
 class NonWhitespaceCounter:
@@ -52,7 +36,7 @@ class NonWhitespaceCounter:
 
         arr = np.frombuffer(data, dtype=np.uint8)
         #: byte offset where each line starts
-        self.line_starts: list[int] = line_starts_of(data)
+        self.line_starts: list[int] = [0, *(np.flatnonzero(arr == 10) + 1).tolist()]
         # whitespace: space, \t, \n, \v, \f, \r
         ws = (arr == 32) | ((arr >= 9) & (arr <= 13))
         cum = np.empty(len(arr) + 1, dtype=np.int64)

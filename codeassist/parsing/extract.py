@@ -12,7 +12,7 @@ from functools import cache
 from operator import itemgetter
 from typing import TYPE_CHECKING, NamedTuple
 
-from .chunker import LineSpan, NonWhitespaceCounter, chunk_text, chunk_tree, span_text
+from .chunker import LineSpan, NonWhitespaceCounter, chunk_text, chunk_tree
 from .languages import CODE_LANGUAGES, load_language, load_query
 from .terms import TermExpander
 
@@ -74,7 +74,7 @@ class ParsedFile:
     chunks: list[Chunk] = field(default_factory=list)
     line_count: int = 0
     #: the file's bytes as parsed, zlib-compressed: the index keeps them, and cuts chunk texts
-    #: from them (``chunker.span_text``) instead of storing each chunk's text
+    #: from them (``reader.SourceText``) instead of storing each chunk's text
     source: bytes = b""
     parse_errors: bool = False
 
@@ -386,7 +386,8 @@ def _make_chunks(
         b0 = line_starts[span.start]
         b1 = line_starts[span.end + 1] if span.end + 1 < n_lines else len(data)
         raw = data[b0:b1]
-        text = span_text(data, line_starts, span.start + 1, span.end + 1)
+        # the index cuts stored chunks from the file's source the same way (``SourceText.span``)
+        text = raw.decode("utf-8", "replace").rstrip("\n")
         if not text.strip():
             continue
         first = b0 + (len(raw) - len(raw.lstrip()))
