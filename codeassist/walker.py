@@ -24,18 +24,28 @@ from .config import Settings
 if TYPE_CHECKING:  # pragma: no cover
     import pathspec
 
-__all__ = ["WalkEntry", "WalkResult", "walk", "SKIP_REASONS", "is_test_path", "IgnoreRules", "TrackedFiles",
+__all__ = ["WalkEntry", "WalkResult", "walk", "SKIP_REASONS", "is_test_path", "is_test_symbol", "IgnoreRules", "TrackedFiles",
            "git_tracked", "PreviousWalk"]
 
 _TEST_PATH = re.compile(
     r"(^|/)(tests?|testing|testdata|__tests__|spec)(/|$)|(^|/)test_[^/]*$|_test\.[a-z]+$|\.(spec|test)\.[jt]sx?$"
 )
 
+_TEST_MODULE = re.compile(r"tests?|tests?_\w+|\w+_tests?", re.I)  # test_parse, parser_tests
+
 
 def is_test_path(path: str) -> bool:
     """Whether ``path`` looks like test code (tests/ folders, test_*.py, *_test.go, *.spec.ts, and
     Go's ``testdata/`` fixtures, which the go tool itself ignores)."""
     return _TEST_PATH.search(path) is not None
+
+
+def is_test_symbol(qualname: str) -> bool:
+    """Whether a definition is test code inside a source file: Rust's ``#[cfg(test)] mod tests``
+    or what a test module holds (``tests::``, ``parser_tests::``). A name alone does not say so:
+    C's ``test_bit`` is not a test."""
+    *parents, name = qualname.split(".")
+    return name.lower() in ("test", "tests") or any(_TEST_MODULE.fullmatch(part) for part in parents)
 
 DEFAULT_IGNORED_DIRS = frozenset(
     {

@@ -223,3 +223,69 @@ def test_a_long_lived_project_keeps_the_file_list_and_tree_until_the_index_chang
     assert snapshot.catalog is not catalog and "pkg/brand_new.py" in snapshot.catalog.by_path
     assert any("brand_new.py" in text for text in snapshot.trees.values())  # the tree was rendered again
     assert "brand_new.py" in after.text
+    # a short-lived process (a fresh Project) reads the file list and the tree that one before it
+    # kept with the index generation, and answers the same
+    import codeassist.context.assemble as assemble_module
+
+    [folder] = list((project.index_dir / "graph-cache").iterdir())
+    assert {"catalog.marshal", "tree-markdown-240.txt"} <= {p.name for p in folder.iterdir()}
+    (folder / "tree-markdown-240.txt").write_text("## File tree\n\nKEPT TREE\n\n")
+    fresh = codeassist.open(root)
+    original_files = assemble_module.FileCatalog.__init__
+
+    def not_from_the_index(self, files):  # the catalog is loaded, not built from the index's rows
+        assert not list(files)
+        original_files(self, files)
+
+    assemble_module.FileCatalog.__init__ = not_from_the_index
+    try:
+        kept = fresh.context("compute thing 2 of module 17", budget=6000)
+    finally:
+        assemble_module.FileCatalog.__init__ = original_files
+    assert "KEPT TREE" in kept.text and kept.text.replace("## File tree\n\nKEPT TREE\n\n", "") != ""
+    (folder / "catalog.marshal").write_bytes(b"damaged")
+    (folder / "tree-markdown-240.txt").unlink()
+    assert codeassist.open(root).context("compute thing 2 of module 17", budget=6000).text == after.text
+
+
+def test_inline_tests_are_not_the_code_a_bug_report_is_about(make_repo):
+    """A Rust file holds its own tests (``#[cfg(test)] mod tests``): for a code question, the
+    functions it gives in depth are the code's, even when the report mentions the test it adds
+    and the tests' names share its words; a question about the tests gets them."""
+    from codeassist.search.engine import about_tests_or_docs
+    from codeassist.walker import is_test_symbol
+
+    assert is_test_symbol("tests") and is_test_symbol("watcher_tests.install") and is_test_symbol("a.tests.b")
+    assert not is_test_symbol("test_bit") and not is_test_symbol("latest.contest")  # C's test_bit is code
+
+    helpers = "".join(f"fn helper_{i}(value: u64) -> u64 {{\n    let mut total = value;\n"
+                      + "".join(f"    total = total.wrapping_mul({j + 3}).wrapping_add({i});\n" for j in range(8))
+                      + "    total\n}\n\n" for i in range(40))
+    code = ("pub struct Watcher { roots: Vec<String> }\n\n"
+            "impl Watcher {\n    pub fn deliver_events(&mut self, events: Vec<String>) {\n"
+            "        // install each queued recursive watch before any event is delivered\n"
+            "        for event in events { self.roots.push(event); }\n    }\n}\n\n" + helpers
+            + "#[cfg(test)]\nmod tests {\n    use super::*;\n\n"
+            + "".join(f"    #[test]\n    fn recursive_watch_install_before_delivering_events_{i}() {{\n"
+                      f"        let mut w = Watcher {{ roots: vec![] }};\n"
+                      f"        w.deliver_events(vec![\"recursive watch {i} installed before events\".into()]);\n"
+                      f"        assert_eq!(w.roots.len(), 1);\n    }}\n\n" for i in range(12))
+            + "}\n")
+    project = codeassist.open(make_repo({"src/watcher.rs": code, "src/lib.rs": "pub mod watcher;\n"}))
+    project.index()
+    tests_start = code.split("\n").index("mod tests {") + 1
+    report = ("watcher: install recursive watches before delivering events\n\nThe watcher queued watches for "
+              "newly discovered directories but delivered the events before installing them, so a change made "
+              "by an event handler in the new directory could be lost. Deliver events only once the queued "
+              "recursive watches are installed. Add a regression test for it.")
+    assert not about_tests_or_docs(report)  # the test it adds is said in passing
+    assert about_tests_or_docs("test: make the recursive watch tests independent of timing\n\n" + report)
+    assert about_tests_or_docs("which tests cover recursive watches?")
+    ctx = project.context(report, 4_000)
+    full = [item for item in ctx.items if item.path == "src/watcher.rs" and item.detail == "full"]
+    assert any(item.start_line <= 4 <= item.end_line for item in full), full  # deliver_events, in depth
+    assert not [item for item in full if item.end_line > tests_start], full  # nothing of the tests
+    about_tests = project.context("which tests check that recursive watch install comes before delivering events?",
+                                  4_000)
+    assert [item for item in about_tests.items if item.path == "src/watcher.rs" and item.detail == "full"
+            and item.end_line > tests_start], [(i.path, i.start_line, i.end_line, i.detail) for i in about_tests.items]

@@ -323,6 +323,10 @@ def test_tests_and_examples_rank_below_the_code_they_exercise(make_repo):
     assert hits[0].path == "lib/duration.py", [h.path for h in hits]
     about_tests = project.search("tests that parse a duration into seconds", k=5)
     assert about_tests[0].path == "tests/test_duration.py"  # asked about tests: no demotion
+    report = ("Parse a duration such as 3h into seconds correctly\n\nA duration such as 3h was parsed into the "
+              "wrong number of seconds when hours came before minutes, because the units were read in the "
+              "wrong order. Parse each unit in turn. Add a test.")
+    assert project.search(report, k=5)[0].path == "lib/duration.py"  # a test mentioned in passing
 
 
 def test_chunk_texts_cut_from_the_stored_source_are_exactly_what_parsing_made(make_repo):
@@ -340,14 +344,21 @@ def test_chunk_texts_cut_from_the_stored_source_are_exactly_what_parsing_made(ma
         "nonl.py": "def g():\n    return 3",
         "notes.md": "# Title\n\nSome text.\n\n\n## More\n\nmore text\n",
         "big.py": big,
-        "util.c": "#define LIMIT 10\nint add(int a, int b) { return a + b; }\n",
+        "util.c": "#define LIMIT 10\nint add(int a, int b) { return a + b; }\n"
+                  "static inline unsigned long\nspread(int a,\n       int b)\n{\n    return a;\n}\n"
+                  "#define LONG(x) " + "x + " * 200 + "x\n",
+        "deco.py": "import functools\n\n\n@functools.cache\ndef cached(n):\n    return n\n\n\n"
+                   "class K:\n    @property\n    def p(self):\n        return 1\n\n    def q(self, a,\n          b):\n"
+                   "        return a\n",
+        "lib.rs": "#[derive(Debug)]\npub struct S { a: i32 }\n\nimpl S {\n    #[inline]\n    pub fn get(&self)"
+                  " -> i32 {\n        self.a\n    }\n}\n",
     }
     root = make_repo(files)
     (root / "latin.py").write_bytes(b"def h():\n    return '\xe9t\xe9'\n")  # not UTF-8
     project = codeassist.open(root)
     project.index()
     with project.reader() as index:
-        seen = 0
+        seen = with_symbols = same = 0
         for indexed in index.files():
             source = index.source(indexed.id)
             expected = parse_file(source.data, indexed.path, indexed.language or "text", project.settings.chunk_chars)
@@ -355,12 +366,21 @@ def test_chunk_texts_cut_from_the_stored_source_are_exactly_what_parsing_made(ma
                                                 (indexed.id,))]
             chunks = index.chunks(ids)
             assert [chunks[i].text for i in ids] == [c.text for c in expected.chunks], indexed.path
+            # signatures, kept a file at a time, each read back exactly as parsed
+            got = sorted((d.start_line, d.name, d.signature) for d in index.symbols_in_files([indexed.id]))
+            assert got == sorted((x.start_line, x.name, x.signature) for x in expected.symbols), indexed.path
+            with_symbols += bool(expected.symbols)
+            same += sum(1 for x in expected.symbols if x.qualname == x.name)
             if indexed.path != "latin.py":  # that one is kept as parsed: decoded
                 assert source.data == (root / indexed.path).read_bytes()
             seen += len(ids)
         assert seen >= 10
+        assert index._one("SELECT COUNT(*) FROM signatures")[0] == with_symbols >= 7
+        assert "def fn_7(x):" in {u.signature_in(index.signature_lists([u.file_id])) for u in index.embed_units()}
+        assert [(d.name, d.signature) for d in index.symbol_details(name_like="spread")] == [
+            ("spread", "static inline unsigned long spread(int a, int b)")]
         assert index.term_chunks("zebraword", 10)
-        assert index._one("SELECT COUNT(*) FROM symbols WHERE qualname=''")[0] == 2  # C's: stored once ...
+        assert index._one("SELECT COUNT(*) FROM symbols WHERE qualname=''")[0] == same >= 4  # C's: stored once ...
         assert {s.qualname for s in index.symbols_named(["fn_7", "c", "add", "LIMIT"])} == {
             "big.fn_7", "crlf.B.c", "add", "LIMIT"}  # ... and read whole
     (root / "trailing.py").write_text("changed on disk, not indexed yet\n")

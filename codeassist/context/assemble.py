@@ -29,9 +29,10 @@ from ..parsing.kinds import ENCLOSING_KINDS
 from ..parsing.languages import CODE_LANGUAGES
 from ..parsing.terms import STOPWORDS, split_identifier
 from ..results import Context, ContextItem
-from ..search.engine import RankedChunk
+from ..search.engine import RankedChunk, about_tests_or_docs
+from ..walker import is_test_path, is_test_symbol
 from ..index.texts import FileCatalog, FileTexts
-from .graph import Ranking, ReferenceGraph, index_generation, load_graph
+from .graph import Ranking, ReferenceGraph, index_generation, load_graph, read_cached, write_cached
 from .outline import SymbolRow, SymbolTable, outline_lines, skeleton_lines
 from .render import FORMATS, Renderer, numbered, renderer_for
 from .tokens import TokenCounter, token_counter
@@ -64,8 +65,6 @@ FIRST_FILE_RESERVE = 1_500
 HEADER_LINES_MAX = 80
 #: tests, examples and docs weigh this much for a question that is not about them
 ASIDE_WEIGHT = 0.5
-_ASIDE_WORDS = frozenset({"test", "tests", "testing", "example", "examples", "docs", "documentation",
-                          "readme", "changelog", "fixture", "fixtures"})
 _EXAMPLE_PATH = re.compile(r"(^|/)(examples?|samples?|demos?|docs?|benchmarks?)(/|$)", re.I)
 _MANIFESTS = re.compile(
     r"^(readme|pyproject\.toml|setup\.py|setup\.cfg|package\.json|go\.mod|cargo\.toml|pom\.xml|"
@@ -73,6 +72,7 @@ _MANIFESTS = re.compile(
     r"requirements[^/]*\.txt)", re.I)
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 _TREES_KEPT = 8  # file trees a long-lived process keeps (one per format and budget)
+_CATALOG_FILE = "catalog.marshal"  # the file catalog, kept with the generation's graph
 
 
 @dataclass
@@ -124,7 +124,20 @@ class IndexSnapshot:
         else:
             self.symbols.use(index)  # the same generation, read through this call's reader
         if self.catalog is None:
-            self.catalog = FileCatalog(index.files())
+            self.catalog = _catalog(index, folder, generation)
+
+
+def _catalog(index: IndexReader, folder: Path, generation: str) -> FileCatalog:
+    """The file catalog of this generation, from its cache when a process before kept it."""
+    data = read_cached(folder, generation, _CATALOG_FILE)
+    if data is not None:
+        try:
+            return FileCatalog.load(data)
+        except (ValueError, TypeError, EOFError):
+            pass  # damaged or of another format: build it again
+    catalog = FileCatalog(index.files())
+    write_cached(folder, generation, _CATALOG_FILE, catalog.dump())
+    return catalog
 
 
 class _Assembler:
@@ -135,6 +148,7 @@ class _Assembler:
             raise QueryError(f"unknown context format {fmt!r}; choose from {', '.join(FORMATS)}")
         self.index = index
         self.root = root
+        self.folder = folder
         self.fmt = fmt
         self.renderer: Renderer = renderer_for(fmt)
         self.counter = counter
@@ -152,6 +166,7 @@ class _Assembler:
         self.head_tokens = 0
         #: the question's words (4+ letters, no stopwords), for big files that come nearly whole
         self.query_words: set[str] = set()
+        self.about_aside = False  # the question is about tests, examples or docs
         #: full blocks rendered and counted so far: (file id, start, end) -> (text, tokens)
         self._counted: dict[tuple[int, int, int], tuple[str, int]] = {}
 
@@ -172,8 +187,6 @@ class _Assembler:
 
     def file_order(self) -> list[IndexedFile]:
         """README and manifests, then by PageRank (most depended-on first), tests last."""
-        from ..walker import is_test_path
-
         rank = self.global_rank.file_rank
 
         def key(f: IndexedFile) -> tuple:
@@ -203,7 +216,11 @@ class _Assembler:
         if key not in trees:
             if len(trees) >= _TREES_KEPT:
                 del trees[next(iter(trees))]  # the oldest
-            trees[key] = self._tree(budget)
+            name = f"tree-{self.fmt}-{budget}.txt"  # kept with the generation for the next process
+            data = read_cached(self.folder, self.snapshot.generation, name)
+            trees[key] = data.decode("utf-8") if data is not None else self._tree(budget)
+            if data is None:
+                write_cached(self.folder, self.snapshot.generation, name, trees[key].encode("utf-8"))
         return trees[key]
 
     def _tree(self, budget: int) -> str:
@@ -317,7 +334,7 @@ class _Assembler:
                         new[a.id] = a
             if not new:
                 continue
-            cost = sum(len(a.signature) + 8 + 4 * self.symbols.depth(a) for a in new.values()) // 4
+            cost = sum(len(self.symbols.signature(a)) + 8 + 4 * self.symbols.depth(a) for a in new.values()) // 4
             if file_id not in chosen:
                 cost += len(self.texts.files[file_id].path) // 3 + 2
             if spent + cost > budget:
@@ -436,10 +453,10 @@ class _Assembler:
                 blocks.append(_Block(file_id, 1, max(1, info.lines), "skeleton", 0.25 * weight))
             if self.large_budget:
                 blocks.append(_Block(file_id, 1, max(1, info.lines), "full", 0.1 * weight))
-        if self.query_words and not self.query_words & _ASIDE_WORDS:
+        if self.code_question:
             # tests, examples and docs are evidence for questions about them, not for code questions
             for block in blocks:
-                if self._aside(self.texts.files[block.file_id]):
+                if self._aside(self.texts.files[block.file_id]) or (block.symbol and is_test_symbol(block.symbol)):
                     block.score *= ASIDE_WEIGHT
         return [b for b in blocks if not _covered(b, exclude)]
 
@@ -480,9 +497,12 @@ class _Assembler:
         self.depth_left -= sum(self.estimate(b) for b in touched)
         return touched
 
-    def _aside(self, info: IndexedFile) -> bool:
-        from ..walker import is_test_path
+    @property
+    def code_question(self) -> bool:
+        """Whether the question is about code, not about tests, examples or docs."""
+        return bool(self.query_words) and not self.about_aside
 
+    def _aside(self, info: IndexedFile) -> bool:
         return not self._is_code(info) or is_test_path(info.path) or _EXAMPLE_PATH.search(info.path) is not None
 
     def _is_code(self, info: IndexedFile) -> bool:
@@ -498,6 +518,8 @@ class _Assembler:
         found: list[tuple[int, SymbolRow]] = []
         for sym in self.symbols.of_file(file_id):
             if sym.kind in ENCLOSING_KINDS or sym.end_line - sym.start_line > BIG_SYMBOL_LINES * 2:
+                continue
+            if self.code_question and is_test_symbol(sym.qualname):  # inline tests are not the code
                 continue
             named = len(self.query_words & {w.lower() for w in _IDENT.findall(sym.name)} |
                         self.query_words & set(split_identifier(sym.name)))
@@ -686,6 +708,7 @@ def assemble_context(index: IndexReader, root: Path, folder: Path, query: str, b
     asm.depth_left = int(DEPTH_SHARE * max(0, budget - used - PIECES_RESERVE))
     asm.head_tokens = used
     asm.query_words = {w for w in (x.lower() for x in _IDENT.findall(query)) if len(w) >= 4 and w not in STOPWORDS}
+    asm.about_aside = about_tests_or_docs(query)
     spans = asm.spans_of(exclude)
     blocks: list[_Block] = []
     if query:

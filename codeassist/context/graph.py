@@ -337,7 +337,7 @@ def load_graph(index: IndexReader, folder: Path, generation: str | None = None) 
     """The graph for the index in ``folder``, from its cache when the index is unchanged."""
     generation = generation or index_generation(index)
     cache = folder / _CACHE_DIR
-    current = cache / f"v{_CACHE_FORMAT}-{generation}"
+    current = generation_folder(folder, generation)
     try:
         return _load(current)
     except (OSError, ValueError, TypeError):
@@ -355,6 +355,37 @@ def load_graph(index: IndexReader, folder: Path, generation: str | None = None) 
     except OSError:
         pass
     return graph
+
+
+def generation_folder(folder: Path, generation: str) -> Path:
+    """Where the cache of one index generation lives (its graph, and what else a short-lived
+    process would otherwise compute again: see ``assemble.IndexSnapshot``)."""
+    return folder / _CACHE_DIR / f"v{_CACHE_FORMAT}-{generation}"
+
+
+def read_cached(folder: Path, generation: str, name: str) -> bytes | None:
+    """A file kept with a generation's graph, if it is there."""
+    try:
+        return (generation_folder(folder, generation) / name).read_bytes()
+    except OSError:
+        return None
+
+
+def write_cached(folder: Path, generation: str, name: str, data: bytes) -> None:
+    """Keep ``data`` with a generation's graph (atomically; nothing when it cannot be written,
+    or once that generation's cache is gone)."""
+    import os
+
+    target = generation_folder(folder, generation)
+    tmp = target / f".{name}.{os.getpid()}"
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, target / name)
+    except OSError:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 def _publish(cache: Path, current: Path, write: Callable[[Path], None]) -> None:
@@ -380,15 +411,17 @@ def _publish(cache: Path, current: Path, write: Callable[[Path], None]) -> None:
 
 
 def _save_renumbered(graph: ReferenceGraph, source: Path, target: Path) -> None:
-    """A reused graph: every file of its source hard-linked but the renumbered node ids. Its
-    ``files.txt`` stays the source's, so the drift is still measured from the build."""
+    """A reused graph: every file of its source's graph hard-linked but the renumbered node ids
+    (not what else that generation kept: it is another generation's). Its ``files.txt`` stays
+    the source's, so the drift is still measured from the build."""
     import os
     import shutil
 
     import numpy as np
 
+    graph_files = {f"{name}.npy" for name in _ARRAYS} | {f"matrix_{part}.npy" for part in ("data", "indices", "indptr")}
     for item in source.iterdir():
-        if item.name != "file_ids.npy":
+        if item.name in graph_files | {"names.txt", "files.txt", "build.txt"} and item.name != "file_ids.npy":
             try:
                 os.link(item, target / item.name)
             except OSError:

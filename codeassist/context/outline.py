@@ -30,11 +30,13 @@ class SymbolRow:
     doc: str
     parent_id: int | None
     file_id: int = 0
+    #: not None: the signature is read when shown (``SymbolTable.signature``), the index-th of its file's
+    signature_index: int | None = None
 
 
 def _row(d: SymbolDetail) -> SymbolRow:
     return SymbolRow(d.id, d.name, d.qualname, d.kind, d.start_line, d.end_line, d.signature, d.doc,
-                     d.parent_id, d.file_id)
+                     d.parent_id, d.file_id, d.signature_index)
 
 
 class SymbolTable:
@@ -47,6 +49,7 @@ class SymbolTable:
         self._by_file: dict[int, list[SymbolRow]] = {}
         self._by_id: dict[int, SymbolRow] = {}
         self._named: dict[str, list[tuple[int, SymbolRow]]] = {}
+        self._signatures: dict[int, list[str]] = {}  # of files whose signatures were shown
 
     def use(self, index: IndexReader) -> None:
         """Read through ``index`` from now on (a later call's reader of the same index)."""
@@ -59,7 +62,7 @@ class SymbolTable:
             return
         for file_id in missing:
             self._by_file[file_id] = []
-        for d in self._index.symbols_in_files(missing):
+        for d in self._index.symbols_in_files(missing, resolve=False):
             sym = _row(d)
             self._by_file[d.file_id].append(sym)
             self._by_id[sym.id] = sym
@@ -90,11 +93,20 @@ class SymbolTable:
         if missing:
             for n in missing:
                 self._named[n] = []
-            for d in self._index.symbols_named(missing):
+            for d in self._index.symbols_named(missing, resolve=False):
                 self._named[d.name].append((d.file_id, self._by_id.get(d.id) or _row(d)))
             for n in missing:
                 self._named[n].sort(key=lambda fs: (fs[0], fs[1].start_line, fs[1].id))
         return {n: self._named[n] for n in names if self._named[n]}
+
+    def signature(self, sym: SymbolRow) -> str:
+        """The symbol's signature (its file's are read once, when one of them is first shown)."""
+        if sym.signature_index is None:
+            return sym.signature
+        if sym.file_id not in self._signatures:
+            self._signatures.update(self._index.signature_lists((sym.file_id,)))
+        found = self._signatures.setdefault(sym.file_id, [])
+        return found[sym.signature_index] if 0 <= sym.signature_index < len(found) else ""
 
     def definitions(self, name: str) -> list[tuple[int, SymbolRow]]:
         return self.named((name,)).get(name, [])
@@ -113,8 +125,8 @@ class SymbolTable:
         return out[::-1]
 
 
-def outline_line(sym: SymbolRow, depth: int) -> str:
-    signature = reveal(sym.signature.strip() or f"{sym.kind} {sym.name}")[0]
+def outline_line(sym: SymbolRow, depth: int, signature: str) -> str:
+    signature = reveal(signature.strip() or f"{sym.kind} {sym.name}")[0]
     return f"{sym.start_line}\t{_INDENT * depth}{signature}"
 
 
@@ -126,7 +138,7 @@ def outline_lines(symbols: SymbolTable, chosen: list[SymbolRow]) -> list[str]:
         for parent in symbols.ancestors(sym):
             wanted.setdefault(parent.id, parent)
     ordered = sorted(wanted.values(), key=lambda s: (s.start_line, -s.end_line, s.id))
-    return [outline_line(s, symbols.depth(s)) for s in ordered]
+    return [outline_line(s, symbols.depth(s), symbols.signature(s)) for s in ordered]
 
 
 def skeleton_lines(symbols: SymbolTable, file_id: int, language: str | None,
@@ -143,7 +155,7 @@ def skeleton_lines(symbols: SymbolTable, file_id: int, language: str | None,
         if any(a <= sym.start_line and sym.end_line <= b for a, b in hidden):
             continue
         depth = symbols.depth(sym)
-        line = outline_line(sym, depth)
+        line = outline_line(sym, depth, symbols.signature(sym))
         if sym.end_line > sym.start_line:
             line += f"  … (to line {sym.end_line})"
         out.append(line)

@@ -23,10 +23,8 @@ def dump_index(folder: Path, *, fts_words: int = 300) -> dict[str, object]:
         conn = store.conn
         q = lambda sql: sorted(conn.execute(sql).fetchall(), key=repr)  # noqa: E731
         files = q("SELECT path, language, size, hash, skip, lines FROM files")
-        symbols = q(
-            "SELECT f.path, " + QUALNAME.format(s="s") + ", s.kind, s.start_line, s.end_line, s.signature, s.doc, "
-            + QUALNAME.format(s="p") + " FROM symbols s JOIN files f ON f.id=s.file_id"
-            " LEFT JOIN symbols p ON p.id=s.parent_id")
+        symbols = sorted(((d.path, d.qualname, d.kind, d.start_line, d.end_line, d.signature, d.doc, d.parent)
+                          for d in store.reader.symbols_in_files()), key=repr)
         refs = q(
             "SELECT f.path, " + REF_NAME.format(r="r") + ", r.kind, r.lines, " + QUALNAME.format(s="s")
             + " FROM refs r JOIN files f ON f.id=r.file_id LEFT JOIN symbols s ON s.id=r.symbol_id")

@@ -246,7 +246,8 @@ def _embed_units(index: IndexReader, embedder: Embedder, units: list[EmbedUnit],
     for start in range(0, len(units), size):
         batch = units[start : start + size]
         sources = index.sources(u.file_id for u in batch)
-        texts = [unit_text(u.path, u.qualname, u.signature, u.doc,
+        signatures = index.signature_lists(u.file_id for u in batch)
+        texts = [unit_text(u.path, u.qualname, u.signature_in(signatures), u.doc,
                            _body(index, sources, u.file_id, u.start_line, u.doc)) for u in batch]
         matrix = embedder.embed_documents(texts)
         ids = [f"{text_key(embedder.model_id, t)[:16]}-{u.symbol_id}" for t, u in zip(texts, batch)]

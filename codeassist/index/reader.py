@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, Callable, NamedTuple, TypeVar
 
+from ..parsing.extract import unpack_signatures
 from ..parsing.kinds import CALLABLE_KINDS, EMBEDDED_KINDS
 
 __all__ = [
@@ -217,6 +218,9 @@ class SymbolDetail(NamedTuple):
     doc: str
     parent_id: int | None
     parent: str | None
+    #: not None when asked not to resolve signatures: ``signature`` is then "", and this is its
+    #: index among its file's (``IndexReader.signature_lists``)
+    signature_index: int | None = None
 
 
 class ReferenceRow(NamedTuple):
@@ -236,10 +240,15 @@ class EmbedUnit(NamedTuple):
     symbol_id: int
     path: str
     qualname: str
-    signature: str
+    signature_index: int  # of its file's signatures (``IndexReader.signature_lists``)
     doc: str
     start_line: int
     file_id: int
+
+    def signature_in(self, signatures: dict[int, list[str]]) -> str:
+        """Its signature, from its file's (``signature_lists``)."""
+        found = signatures.get(self.file_id, ())
+        return found[self.signature_index] if 0 <= self.signature_index < len(found) else ""
 
 
 @dataclass(frozen=True)
@@ -288,11 +297,16 @@ class StagedVectors:
     outbox: list[tuple[str, str, bytes]]
 
 
-_SYMBOL_DETAIL = (
+_SYMBOL_COLUMNS = (
     "SELECT s.id, s.file_id, f.path, s.name, " + QUALNAME.format(s="s") + ", s.kind, s.start_line, s.end_line,"
-    " s.signature, s.doc, s.parent_id, " + QUALNAME.format(s="p") + " FROM symbols s JOIN files f ON f.id=s.file_id"
-    " LEFT JOIN symbols p ON p.id=s.parent_id"
+    " s.id - f.symbols_from, s.doc, s.parent_id, " + QUALNAME.format(s="p")
 )
+_SYMBOL_DETAIL = _SYMBOL_COLUMNS + " FROM symbols s JOIN files f ON f.id=s.file_id LEFT JOIN symbols p ON p.id=s.parent_id"
+#: the same, for a WHERE on files: each file's symbols are a range of ids
+_FILE_SYMBOLS = (_SYMBOL_COLUMNS + " FROM files f JOIN symbols s ON s.id BETWEEN f.symbols_from AND f.symbols_to"
+                 " LEFT JOIN symbols p ON p.id=s.parent_id")
+#: a file's references (its rows aliased ``f``, a range of ids)
+_FILE_REFS = "files f JOIN refs r ON r.id BETWEEN f.refs_from AND f.refs_to"
 
 
 _SYMBOL_REF = "SELECT id, file_id, name, " + QUALNAME.format(s="symbols") + ", kind FROM symbols"
@@ -560,8 +574,9 @@ class IndexReader:
         """Definitions with their outline fields: those of one file (``path``, in line order),
         of one normalised name, or whose name contains ``name_like`` (case-insensitive,
         shortest names first)."""
+        source = _SYMBOL_DETAIL
         if path is not None:
-            where, params, order = "f.path=?", [path], "s.start_line, s.id"
+            source, where, params, order = _FILE_SYMBOLS, "f.path=?", [path], "s.start_line, s.id"
         elif norm is not None:
             where, params, order = "s.norm=?", [norm], "s.id"
         elif name_like is not None:
@@ -569,22 +584,37 @@ class IndexReader:
             where, params, order = "lower(s.name) LIKE ? ESCAPE '\\'", [pattern], "length(s.name), s.name, f.path"
         else:
             where, params, order = "1", [], "s.id"
-        return [SymbolDetail(*r) for r in self._all(
-            f"{_SYMBOL_DETAIL} WHERE {where} ORDER BY {order} LIMIT ?", (*params, limit))]
+        return self._details(self._all(f"{source} WHERE {where} ORDER BY {order} LIMIT ?", (*params, limit)))
 
-    def symbols_in_files(self, file_ids: Iterable[int] | None = None) -> Iterator[SymbolDetail]:
-        """Every definition of these files (default: of all files), in no particular order."""
-        if file_ids is None:
-            yield from (SymbolDetail(*r) for r in self._conn.execute(_SYMBOL_DETAIL))
-            return
-        yield from (SymbolDetail(*r) for r in self._rows_in(_SYMBOL_DETAIL + " WHERE s.file_id IN ({marks})", file_ids))
+    def _details(self, rows: Sequence[tuple], resolve: bool = True) -> list[SymbolDetail]:
+        """``_SYMBOL_DETAIL`` rows (the signature's index among its file's in place of it) as
+        SymbolDetails, their signatures read a file at a time, or left to the caller
+        (``resolve=False``: ``signature_index`` says which of :meth:`signature_lists` it is)."""
+        if not resolve:
+            return [SymbolDetail(*r[:8], "", *r[9:], r[8]) for r in rows]
+        lists = self.signature_lists({r[1] for r in rows})
+        return [SymbolDetail(*r[:8], found[r[8]] if 0 <= r[8] < len(found := lists.get(r[1], ())) else "", *r[9:])
+                for r in rows]
 
-    def symbols_named(self, names: Iterable[str]) -> list[SymbolDetail]:
+    def signature_lists(self, file_ids: Iterable[int]) -> dict[int, list[str]]:
+        """The signatures of each file's symbols, in id order, by file id."""
+        return {file_id: unpack_signatures(data) for file_id, data in self._rows_in(
+            "SELECT file_id, data FROM signatures WHERE file_id IN ({marks})", set(file_ids))}
+
+    def symbols_in_files(self, file_ids: Iterable[int] | None = None, *,
+                         resolve: bool = True) -> Iterator[SymbolDetail]:
+        """Every definition of these files (default: of all files), in no particular order
+        (``resolve``: see :meth:`_details`)."""
+        ids = [r[0] for r in self._all("SELECT id FROM files")] if file_ids is None else file_ids
+        for part in in_batches(ids):  # a batch's sources at a time
+            yield from self._details(self._all(_FILE_SYMBOLS + f" WHERE f.id IN ({_marks(part)})", part), resolve)
+
+    def symbols_named(self, names: Iterable[str], *, resolve: bool = True) -> list[SymbolDetail]:
         """Every definition whose name is exactly one of ``names`` (through the name index)."""
         wanted = set(names)
         norms = sorted({n.replace("_", "").lower() for n in wanted})
-        return [d for d in (SymbolDetail(*r) for r in self._rows_in(_SYMBOL_DETAIL + " WHERE s.norm IN ({marks})", norms))
-                if d.name in wanted]
+        rows = [r for r in self._rows_in(_SYMBOL_DETAIL + " WHERE s.norm IN ({marks})", norms) if r[3] in wanted]
+        return self._details(rows, resolve)
 
     def defined_names(self) -> list[tuple[int, str]]:
         """(file id, name) of every name defined in a file, once each."""
@@ -593,8 +623,7 @@ class IndexReader:
     def documented_callables(self) -> list[SymbolDetail]:
         """Functions and methods with a doc comment (the targets of ``codeassist eval``)."""
         kinds = tuple(CALLABLE_KINDS)
-        return [SymbolDetail(*r) for r in self._all(
-            f"{_SYMBOL_DETAIL} WHERE s.kind IN ({_marks(kinds)}) AND s.doc != ''", kinds)]
+        return self._details(self._all(f"{_SYMBOL_DETAIL} WHERE s.kind IN ({_marks(kinds)}) AND s.doc != ''", kinds))
 
     # ------------------------------------------------------------------ references
     def references_to(self, last: str) -> list[ReferenceRow]:
@@ -614,8 +643,8 @@ class IndexReader:
     def names_used_in(self, file_id: int, start: int, end: int) -> list[str]:
         """Names used by the symbols that lie within lines ``start..end`` of a file."""
         return [r[0] for r in self._all(
-            "SELECT DISTINCT r.last FROM refs r JOIN symbols s ON s.id=r.symbol_id"
-            " WHERE r.file_id=? AND s.start_line>=? AND s.end_line<=?", (file_id, start, end))]
+            f"SELECT DISTINCT r.last FROM {_FILE_REFS} JOIN symbols s ON s.id=r.symbol_id"
+            " WHERE f.id=? AND s.start_line>=? AND s.end_line<=?", (file_id, start, end))]
 
     def names_used_by(self, symbols: dict[int, int]) -> list[tuple[int, str]]:
         """(symbol id, name) of what each symbol uses; ``symbols`` maps symbol id to its file
@@ -624,8 +653,8 @@ class IndexReader:
             return []
         ids, files = sorted(symbols), sorted(set(symbols.values()))
         return self._all(
-            f"SELECT DISTINCT symbol_id, last FROM refs WHERE file_id IN ({_marks(files)})"
-            f" AND symbol_id IN ({_marks(ids)})", (*files, *ids))
+            f"SELECT DISTINCT r.symbol_id, r.last FROM {_FILE_REFS} WHERE f.id IN ({_marks(files)})"
+            f" AND r.symbol_id IN ({_marks(ids)})", (*files, *ids))
 
     def users_of(self, name: str, limit: int) -> list[int]:
         """Up to ``limit`` symbols whose code uses ``name``."""
@@ -661,8 +690,8 @@ class IndexReader:
         kinds = tuple(EMBEDDED_KINDS)
         pending = " AND s.id NOT IN (SELECT symbol_id FROM embedded)" if pending_only else ""
         return [EmbedUnit(*r) for r in self._all(
-            "SELECT s.id, f.path, " + QUALNAME.format(s="s") + ", s.signature, s.doc, s.start_line, s.file_id"
-            " FROM symbols s"
+            "SELECT s.id, f.path, " + QUALNAME.format(s="s") + ", s.id - f.symbols_from, s.doc, s.start_line,"
+            " s.file_id FROM symbols s"
             f" JOIN files f ON f.id=s.file_id WHERE s.kind IN ({_marks(kinds)}){pending}"
             " ORDER BY f.path, s.start_line", kinds)]
 

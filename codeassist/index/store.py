@@ -1,9 +1,10 @@
 """The durable index: SQLite in WAL mode with an FTS5 lexical index.
 
 Tables: ``files`` (one row per file seen, with its stat, content hash, language or skip
-reason), ``symbols``, ``refs`` (references by name), ``sources`` (each file's bytes as parsed,
-compressed), ``chunks`` (line ranges of a file; their text is cut from its source) and the
-contentless FTS5 table ``chunks_fts`` whose rowid is the chunk id. Each file's rows are written in the same transaction
+reason), ``symbols`` (their signatures a file at a time, compressed, in ``signatures``), ``refs``
+(references by name), ``sources`` (each file's bytes as parsed, compressed), ``chunks`` (line
+ranges of a file; their text is cut from its source) and the contentless FTS5 table
+``chunks_fts`` whose rowid is the chunk id. Each file's rows are written in the same transaction
 as its ``files`` row, so a crash at any moment leaves a consistent index that the next run
 completes. Readers never block the writer (WAL).
 """
@@ -17,13 +18,13 @@ from pathlib import Path
 from typing import Iterable
 
 from ..errors import IndexCorruptError, IndexNotBuiltError
-from ..parsing.extract import EXTRACTOR_VERSION, ParsedFile
+from ..parsing.extract import EXTRACTOR_VERSION, ParsedFile, pack_signatures
 from ..parsing.terms import TermExpander
 from .reader import QUALNAME, FileRow, IndexReader, SourceText
 
 __all__ = ["Store", "open_reader", "FileRow", "SCHEMA_VERSION", "DB_NAME", "last_component"]
 
-SCHEMA_VERSION = 6  # bump on any change to tables, FTS columns or term rules
+SCHEMA_VERSION = 7  # bump on any change to tables, FTS columns or term rules
 DB_NAME = "index.sqlite"
 
 _SCHEMA = """
@@ -37,7 +38,12 @@ CREATE TABLE IF NOT EXISTS files(
     hash TEXT,
     skip TEXT,
     lines INTEGER NOT NULL DEFAULT 0,
-    parse_errors INTEGER NOT NULL DEFAULT 0
+    parse_errors INTEGER NOT NULL DEFAULT 0,
+    -- its symbols' and references' ids (each file's are consecutive: no index by file needed)
+    symbols_from INTEGER,
+    symbols_to INTEGER,
+    refs_from INTEGER,
+    refs_to INTEGER
 );
 CREATE TABLE IF NOT EXISTS symbols(
     id INTEGER PRIMARY KEY,
@@ -48,11 +54,11 @@ CREATE TABLE IF NOT EXISTS symbols(
     kind TEXT NOT NULL,
     start_line INTEGER NOT NULL,
     end_line INTEGER NOT NULL,
-    signature TEXT NOT NULL,
-    doc TEXT NOT NULL,
+    doc TEXT NOT NULL,            -- (its signature is in ``signatures``)
     parent_id INTEGER
 );
 CREATE TABLE IF NOT EXISTS refs(
+    id INTEGER PRIMARY KEY,
     file_id INTEGER NOT NULL,
     name TEXT NOT NULL,           -- "" when it is ``last`` (most are)
     last TEXT NOT NULL,           -- the name's last component: "b" for an import of "a.b"
@@ -70,6 +76,10 @@ CREATE TABLE IF NOT EXISTS chunks(
 CREATE TABLE IF NOT EXISTS sources(
     file_id INTEGER PRIMARY KEY,
     data BLOB NOT NULL            -- the file's bytes as parsed, zlib-compressed
+);
+CREATE TABLE IF NOT EXISTS signatures(
+    file_id INTEGER PRIMARY KEY,
+    data BLOB NOT NULL            -- its symbols' signatures in id order, one a line, zlib-compressed
 );
 CREATE TABLE IF NOT EXISTS embedded(
     symbol_id INTEGER PRIMARY KEY,   -- a symbol whose vector is in the vector store
@@ -92,9 +102,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
 # Secondary indexes are created after a cold bulk load (much faster than maintaining them).
 _INDEXES = """
 CREATE INDEX IF NOT EXISTS symbols_norm ON symbols(norm);
-CREATE INDEX IF NOT EXISTS symbols_file ON symbols(file_id);
 CREATE INDEX IF NOT EXISTS refs_last ON refs(last);
-CREATE INDEX IF NOT EXISTS refs_file ON refs(file_id);
 CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id);
 """
 
@@ -223,10 +231,12 @@ class Store:
     def delete_file(self, file_id: int) -> None:
         """Remove a file and everything derived from it (FTS rows included)."""
         conn = self.conn
-        row = conn.execute("SELECT path FROM files WHERE id=?", (file_id,)).fetchone()
+        row = conn.execute("SELECT path, symbols_from, symbols_to, refs_from, refs_to FROM files WHERE id=?",
+                           (file_id,)).fetchone()
         if row is None:
             return
         path_terms = self._expander.with_extra(row[0])
+        symbols, refs = (row[1] or 0, row[2] or -1), (row[3] or 0, row[4] or -1)
         source = conn.execute("SELECT data FROM sources WHERE file_id=?", (file_id,)).fetchone()
         text = SourceText.unpack(source[0]) if source else None
         deletes = [
@@ -245,18 +255,18 @@ class Store:
             deletes,
         )
         conn.execute("DELETE FROM sources WHERE file_id=?", (file_id,))
+        conn.execute("DELETE FROM signatures WHERE file_id=?", (file_id,))
         conn.execute("DELETE FROM chunks WHERE file_id=?", (file_id,))
         # their vectors are deleted from the vector store by the next embedding stage
         conn.execute(
             "INSERT OR IGNORE INTO vector_trash(vector_id) SELECT vector_id FROM embedded"
-            " WHERE symbol_id IN (SELECT id FROM symbols WHERE file_id=?)", (file_id,))
+            " WHERE symbol_id BETWEEN ? AND ?", symbols)
         conn.execute(
             "DELETE FROM vector_outbox WHERE vector_id IN (SELECT vector_id FROM embedded"
-            " WHERE symbol_id IN (SELECT id FROM symbols WHERE file_id=?))", (file_id,))
-        conn.execute(
-            "DELETE FROM embedded WHERE symbol_id IN (SELECT id FROM symbols WHERE file_id=?)", (file_id,))
-        conn.execute("DELETE FROM symbols WHERE file_id=?", (file_id,))
-        conn.execute("DELETE FROM refs WHERE file_id=?", (file_id,))
+            " WHERE symbol_id BETWEEN ? AND ?)", symbols)
+        conn.execute("DELETE FROM embedded WHERE symbol_id BETWEEN ? AND ?", symbols)
+        conn.execute("DELETE FROM symbols WHERE id BETWEEN ? AND ?", symbols)
+        conn.execute("DELETE FROM refs WHERE id BETWEEN ? AND ?", refs)
         conn.execute("DELETE FROM files WHERE id=?", (file_id,))
 
     def add_skipped(self, path: str, size: int, mtime_ns: int, digest: str | None, reason: str) -> None:
@@ -268,19 +278,24 @@ class Store:
     def add_parsed(self, path: str, size: int, mtime_ns: int, digest: str, parsed: ParsedFile) -> None:
         """Insert a parsed file with its symbols, references, chunks and FTS rows."""
         conn = self.conn
-        cur = conn.execute(
-            "INSERT INTO files(path, language, size, mtime_ns, hash, lines, parse_errors)"
-            " VALUES(?, ?, ?, ?, ?, ?, ?)",
-            (path, parsed.language, size, mtime_ns, digest, parsed.line_count, int(parsed.parse_errors)),
-        )
-        file_id = cur.lastrowid
+        # each file's symbols and references get consecutive ids, kept with the file
         ids: list[int] = []
         if parsed.symbols:
             base = (conn.execute("SELECT COALESCE(MAX(id), 0) FROM symbols").fetchone()[0]) + 1
             ids = list(range(base, base + len(parsed.symbols)))
+        ref_base = (conn.execute("SELECT COALESCE(MAX(id), 0) FROM refs").fetchone()[0]) + 1 if parsed.references else 0
+        cur = conn.execute(
+            "INSERT INTO files(path, language, size, mtime_ns, hash, lines, parse_errors, symbols_from, symbols_to,"
+            " refs_from, refs_to) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (path, parsed.language, size, mtime_ns, digest, parsed.line_count, int(parsed.parse_errors),
+             ids[0] if ids else None, ids[-1] if ids else None,
+             ref_base or None, ref_base + len(parsed.references) - 1 if ref_base else None),
+        )
+        file_id = cur.lastrowid
+        if parsed.symbols:
             conn.executemany(
                 "INSERT INTO symbols(id, file_id, name, norm, qualname, kind, start_line, end_line,"
-                " signature, doc, parent_id) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+                " doc, parent_id) VALUES(?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         ids[i],
@@ -291,19 +306,21 @@ class Store:
                         s.kind,
                         s.start_line,
                         s.end_line,
-                        s.signature,
                         s.doc,
                         ids[s.parent] if s.parent is not None else None,
                     )
                     for i, s in enumerate(parsed.symbols)
                 ],
             )
+            conn.execute("INSERT INTO signatures(file_id, data) VALUES(?, ?)",
+                         (file_id, parsed.signatures or pack_signatures(x.signature for x in parsed.symbols)))
         if parsed.references:
             conn.executemany(
-                "INSERT INTO refs(file_id, name, last, kind, lines, symbol_id) VALUES(?,?,?,?,?,?)",
+                "INSERT INTO refs(id, file_id, name, last, kind, lines, symbol_id) VALUES(?,?,?,?,?,?,?)",
                 [
-                    (file_id, "" if name == last else name, last, kind, lines, None if sym is None else ids[sym])
-                    for name, kind, lines, sym in parsed.references
+                    (ref_base + i, file_id, "" if name == last else name, last, kind, lines,
+                     None if sym is None else ids[sym])
+                    for i, (name, kind, lines, sym) in enumerate(parsed.references)
                     for last in (last_component(name),)
                 ],
             )

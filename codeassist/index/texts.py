@@ -34,6 +34,29 @@ class FileCatalog:
             self.files[indexed.id] = indexed._replace(path=shown) if hidden else indexed
         self.by_path = {f.path: f for f in self.files.values()}
 
+    def dump(self) -> bytes:
+        """The catalog as bytes that :meth:`load` reads back (a short-lived process keeps them
+        with the index generation's cache: building it from 83k rows costs ~0.5 s)."""
+        import marshal
+
+        rows = [tuple(f) for f in self.files.values()]
+        hidden = {i: p for i, p in self.disk_path.items() if p != self.files[i].path}
+        return marshal.dumps((1, rows, hidden, sorted(self.invisible_names)))
+
+    @classmethod
+    def load(cls, data: bytes) -> FileCatalog:
+        import marshal
+
+        version, rows, hidden, invisible = marshal.loads(data)
+        if version != 1:
+            raise ValueError("unknown catalog format")
+        catalog = cls(())
+        catalog.invisible_names = set(invisible)
+        catalog.files = {row[0]: IndexedFile(*row) for row in rows}
+        catalog.disk_path = {i: hidden.get(i, f.path) for i, f in catalog.files.items()}
+        catalog.by_path = {f.path: f for f in catalog.files.values()}
+        return catalog
+
 
 class FileTexts:
     """Lazy, memoised access to the text of indexed files (one instance per assembly)."""

@@ -27,7 +27,7 @@ from ..parsing.terms import STOPWORDS, normalize_name, query_terms
 from ..results import SearchHit
 
 __all__ = ["search", "ranked_chunks", "ranked_for_context", "RankedChunk", "RRF_K", "SOURCES", "DenseSearch", "CONTEXT_SOURCES",
-           "CONTEXT_RRF_K"]
+           "CONTEXT_RRF_K", "about_tests_or_docs"]
 
 #: reciprocal-rank fusion constant: 20 measured better than the customary 60 on every corpus of
 #: `codeassist eval` (top ranks of a source count for more)
@@ -54,6 +54,9 @@ _ASIDE_WORDS = frozenset({"test", "tests", "testing", "example", "examples", "do
                           "readme", "changelog", "fixture", "fixtures", "doctest", "doctests", "sample", "demo"})
 _ASIDE_PATH = re.compile(r"(^|/)(examples?|samples?|demos?|docs?|benchmarks?)(/|$)|(^|/)tests?\.rs$"
                          r"|\.(md|rst|txt)$|(^|/)CHANGE", re.I)
+#: a question longer than this many words is about tests or docs only when its first line says so
+#: (a bug report that mentions the test it adds is still about the code)
+ASIDE_SHORT_QUESTION = 25
 #: graph source: how many fused hits seed it, and when a name is too common to follow
 GRAPH_SEEDS = 10
 _GRAPH_MAX_DEFINERS = 5
@@ -218,10 +221,20 @@ def _files(index: IndexReader, query: str, limit: int) -> _SourceList:
     return [(best_chunk[f], None, SOURCE_WEIGHTS["file"]) for f in ranked]
 
 
+def about_tests_or_docs(query: str) -> bool:
+    """Whether a question is about tests, examples or docs, so that they are evidence for it:
+    such a word in its first line, or anywhere in a short question."""
+    def words(text: str) -> set[str]:
+        return {w.lower() for w in re.findall(r"[A-Za-z]+", text)}
+
+    first = next((line for line in query.splitlines() if line.strip()), "")
+    return bool(words(first) & _ASIDE_WORDS) or (len(query.split()) <= ASIDE_SHORT_QUESTION
+                                                 and bool(words(query) & _ASIDE_WORDS))
+
+
 def _aside_chunks(index: IndexReader, candidates: dict[int, _Candidate], query: str) -> set[int]:
     """Candidates in tests, examples and docs, when the query is not about those."""
-    words = {w.lower() for w in re.findall(r"[A-Za-z]+", query)}
-    if words & _ASIDE_WORDS or not candidates:
+    if about_tests_or_docs(query) or not candidates:
         return set()
     from ..walker import is_test_path
 
