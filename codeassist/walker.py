@@ -24,7 +24,7 @@ from .config import Settings
 if TYPE_CHECKING:  # pragma: no cover
     import pathspec
 
-__all__ = ["WalkEntry", "WalkResult", "walk", "SKIP_REASONS", "is_test_path", "is_test_symbol", "IgnoreRules", "TrackedFiles",
+__all__ = ["WalkEntry", "WalkResult", "walk", "SKIP_REASONS", "is_test_path", "is_test_symbol", "INLINE_TEST_LANGUAGES", "IgnoreRules", "TrackedFiles",
            "git_tracked", "PreviousWalk"]
 
 _TEST_PATH = re.compile(
@@ -40,12 +40,20 @@ def is_test_path(path: str) -> bool:
     return _TEST_PATH.search(path) is not None
 
 
-def is_test_symbol(qualname: str) -> bool:
-    """Whether a definition is test code inside a source file: Rust's ``#[cfg(test)] mod tests``
-    or what a test module holds (``tests::``, ``parser_tests::``). A name alone does not say so:
-    C's ``test_bit`` is not a test."""
+#: languages whose tests live inside source files (``#[cfg(test)] mod tests``)
+INLINE_TEST_LANGUAGES = frozenset({"rust"})
+
+
+def is_test_symbol(qualname: str, language: str | None) -> bool:
+    """Whether a definition is test code inside a source file of a language that keeps its tests
+    there: Rust's ``mod tests`` or what a test module holds (``tests::``, ``parser_tests::``). A
+    name alone does not say so elsewhere: C's ``test_bit`` is code, Java's ``Predicate.test``
+    too, and whether a Python package is test code is the path's to say."""
+    if language not in INLINE_TEST_LANGUAGES:
+        return False
     *parents, name = qualname.split(".")
-    return name.lower() in ("test", "tests") or any(_TEST_MODULE.fullmatch(part) for part in parents)
+    return name == "tests" or any(_TEST_MODULE.fullmatch(part) for part in parents)
+
 
 DEFAULT_IGNORED_DIRS = frozenset(
     {

@@ -228,8 +228,8 @@ def test_a_long_lived_project_keeps_the_file_list_and_tree_until_the_index_chang
     import codeassist.context.assemble as assemble_module
 
     [folder] = list((project.index_dir / "graph-cache").iterdir())
-    assert {"catalog.marshal", "tree-markdown-240.txt"} <= {p.name for p in folder.iterdir()}
-    (folder / "tree-markdown-240.txt").write_text("## File tree\n\nKEPT TREE\n\n")
+    assert {"catalog-v1.marshal", "tree-v1-markdown-240.txt"} <= {p.name for p in folder.iterdir()}
+    (folder / "tree-v1-markdown-240.txt").write_text("## File tree\n\nKEPT TREE\n\n")
     fresh = codeassist.open(root)
     original_files = assemble_module.FileCatalog.__init__
 
@@ -243,9 +243,17 @@ def test_a_long_lived_project_keeps_the_file_list_and_tree_until_the_index_chang
     finally:
         assemble_module.FileCatalog.__init__ = original_files
     assert "KEPT TREE" in kept.text and kept.text.replace("## File tree\n\nKEPT TREE\n\n", "") != ""
-    (folder / "catalog.marshal").write_bytes(b"damaged")
-    (folder / "tree-markdown-240.txt").unlink()
+    (folder / "catalog-v1.marshal").write_bytes(b"damaged")
+    (folder / "tree-v1-markdown-240.txt").unlink()
     assert codeassist.open(root).context("compute thing 2 of module 17", budget=6000).text == after.text
+    # the newest file renamed, its content unchanged: it keeps its id and hash, yet it is another
+    # generation (the kept file list and tree name it by its new path)
+    (root / "pkg/brand_new.py").rename(root / "pkg/renamed_new.py")
+    project.index()
+    with project.reader() as index:
+        assert index.file("pkg/renamed_new.py").id == snapshot.catalog.by_path["pkg/brand_new.py"].id
+    renamed = codeassist.open(root).context("compute thing 2 of module 17", budget=6000)
+    assert "renamed_new.py" in renamed.text and "brand_new.py" not in renamed.text
 
 
 def test_inline_tests_are_not_the_code_a_bug_report_is_about(make_repo):
@@ -255,8 +263,10 @@ def test_inline_tests_are_not_the_code_a_bug_report_is_about(make_repo):
     from codeassist.search.engine import about_tests_or_docs
     from codeassist.walker import is_test_symbol
 
-    assert is_test_symbol("tests") and is_test_symbol("watcher_tests.install") and is_test_symbol("a.tests.b")
-    assert not is_test_symbol("test_bit") and not is_test_symbol("latest.contest")  # C's test_bit is code
+    assert all(is_test_symbol(q, "rust") for q in ("tests", "watcher_tests.install", "a.tests.b"))
+    assert not any(is_test_symbol(q, "rust") for q in ("test_bit", "latest.contest", "Matcher.test"))
+    assert not is_test_symbol("tests.helper", "c") and not is_test_symbol("pkg.ab_test.run", "python")
+    assert about_tests_or_docs("Fix a race in test_and_set_bit") is False  # words standing alone only
 
     helpers = "".join(f"fn helper_{i}(value: u64) -> u64 {{\n    let mut total = value;\n"
                       + "".join(f"    total = total.wrapping_mul({j + 3}).wrapping_add({i});\n" for j in range(8))

@@ -92,7 +92,7 @@ def test_a_big_repositorys_graph_is_reused_while_few_files_change(make_repo, mon
     project.context("func_5_0", budget=4000)
     [built] = list(cache.iterdir())
     built_files = (built / "files.txt").read_text()
-    assert (built / "catalog.marshal").exists()  # the file list a later process reads
+    assert (built / "catalog-v1.marshal").exists()  # the file list a later process reads
     edited = root / "pkg/sub3/mod_3.py"
     edited.write_text(edited.read_text() + "\n\ndef extra():\n    return func_4_1(2)\n")
     project.index()
@@ -101,7 +101,7 @@ def test_a_big_repositorys_graph_is_reused_while_few_files_change(make_repo, mon
         graph = graph_module.load_graph(index, project.index_dir)
     [kept] = list(cache.iterdir())
     assert kept.name != built.name  # kept under the new generation ...
-    assert not [p for p in kept.iterdir() if p.name == "catalog.marshal" or p.name.startswith("tree-")]  # not the old's
+    assert not [p for p in kept.iterdir() if p.name == "catalog-v1.marshal" or p.name.startswith("tree-")]  # not the old's
     assert (kept / "files.txt").read_text() == built_files  # ... reused, not rebuilt: drift counts from the build
     assert new_id in graph.file_ids.tolist()  # the edited file, renumbered by its path
     assert graph.rank().file_rank[new_id] > 0

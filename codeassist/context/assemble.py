@@ -72,7 +72,9 @@ _MANIFESTS = re.compile(
     r"requirements[^/]*\.txt)", re.I)
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 _TREES_KEPT = 8  # file trees a long-lived process keeps (one per format and budget)
-_CATALOG_FILE = "catalog.marshal"  # the file catalog, kept with the generation's graph
+#: kept with the generation's graph (versioned: a new codeassist does not read an older one's)
+_CATALOG_FILE = "catalog-v1.marshal"
+_TREE_FILE = "tree-v1-{fmt}-{budget}.txt"
 
 
 @dataclass
@@ -132,9 +134,11 @@ def _catalog(index: IndexReader, folder: Path, generation: str) -> FileCatalog:
     data = read_cached(folder, generation, _CATALOG_FILE)
     if data is not None:
         try:
-            return FileCatalog.load(data)
-        except (ValueError, TypeError, EOFError):
-            pass  # damaged or of another format: build it again
+            catalog = FileCatalog.load(data)
+            if len(catalog.files) == index.file_count():
+                return catalog
+        except Exception:  # noqa: BLE001 - damaged: build it again
+            pass
     catalog = FileCatalog(index.files())
     write_cached(folder, generation, _CATALOG_FILE, catalog.dump())
     return catalog
@@ -216,10 +220,14 @@ class _Assembler:
         if key not in trees:
             if len(trees) >= _TREES_KEPT:
                 del trees[next(iter(trees))]  # the oldest
-            name = f"tree-{self.fmt}-{budget}.txt"  # kept with the generation for the next process
+            name = _TREE_FILE.format(fmt=self.fmt, budget=budget)  # kept for the next process
             data = read_cached(self.folder, self.snapshot.generation, name)
-            trees[key] = data.decode("utf-8") if data is not None else self._tree(budget)
+            try:
+                trees[key] = data.decode("utf-8") if data is not None else ""
+            except UnicodeDecodeError:
+                data = None  # damaged: render it again
             if data is None:
+                trees[key] = self._tree(budget)
                 write_cached(self.folder, self.snapshot.generation, name, trees[key].encode("utf-8"))
         return trees[key]
 
@@ -456,7 +464,8 @@ class _Assembler:
         if self.code_question:
             # tests, examples and docs are evidence for questions about them, not for code questions
             for block in blocks:
-                if self._aside(self.texts.files[block.file_id]) or (block.symbol and is_test_symbol(block.symbol)):
+                info = self.texts.files[block.file_id]
+                if self._aside(info) or (block.symbol and is_test_symbol(block.symbol, info.language)):
                     block.score *= ASIDE_WEIGHT
         return [b for b in blocks if not _covered(b, exclude)]
 
@@ -515,11 +524,12 @@ class _Assembler:
         if not self.query_words:
             return []
         lines = self.texts.lines(file_id)
+        language = self.texts.files[file_id].language
         found: list[tuple[int, SymbolRow]] = []
         for sym in self.symbols.of_file(file_id):
             if sym.kind in ENCLOSING_KINDS or sym.end_line - sym.start_line > BIG_SYMBOL_LINES * 2:
                 continue
-            if self.code_question and is_test_symbol(sym.qualname):  # inline tests are not the code
+            if self.code_question and is_test_symbol(sym.qualname, language):  # inline tests are not the code
                 continue
             named = len(self.query_words & {w.lower() for w in _IDENT.findall(sym.name)} |
                         self.query_words & set(split_identifier(sym.name)))

@@ -375,9 +375,10 @@ def write_cached(folder: Path, generation: str, name: str, data: bytes) -> None:
     """Keep ``data`` with a generation's graph (atomically; nothing when it cannot be written,
     or once that generation's cache is gone)."""
     import os
+    import threading
 
     target = generation_folder(folder, generation)
-    tmp = target / f".{name}.{os.getpid()}"
+    tmp = target / f".{name}.{os.getpid()}.{threading.get_ident()}"
     try:
         tmp.write_bytes(data)
         os.replace(tmp, target / name)

@@ -41,7 +41,13 @@ def dump_index(folder: Path, *, fts_words: int = 300) -> dict[str, object]:
             " JOIN files f ON f.id=c.file_id WHERE chunks_fts MATCH ?", (f'"{word}"',)).fetchall())
             for word in words}
         orphans = sum(conn.execute(f"SELECT COUNT(*) FROM {table} WHERE file_id NOT IN (SELECT id FROM files)")
-                      .fetchone()[0] for table in ("chunks", "symbols", "refs", "sources"))
+                      .fetchone()[0] for table in ("chunks", "symbols", "refs", "sources", "signatures"))
+        # each file's symbols and references are the id range its row names, no more, no less
+        orphans += sum(conn.execute(
+            f"SELECT COUNT(*) FROM {table} x JOIN files f ON f.id=x.file_id"
+            f" WHERE x.id NOT BETWEEN f.{table}_from AND f.{table}_to").fetchone()[0] for table in ("symbols", "refs"))
+        orphans += conn.execute("SELECT COUNT(*) FROM files f WHERE symbols_to - symbols_from + 1 !="
+                                " (SELECT COUNT(*) FROM symbols s WHERE s.file_id=f.id)").fetchone()[0]
         return {"files": files, "symbols": symbols, "refs": refs, "chunks": chunks, "fts": fts,
                 "problems": store.integrity_problems(), "orphans": orphans}
     finally:

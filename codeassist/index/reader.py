@@ -411,6 +411,10 @@ class IndexReader:
         rows.sort(key=itemgetter(1))  # by path
         return [IndexedFile(*r) for r in rows]
 
+    def file_count(self) -> int:
+        """How many files are indexed (not skipped)."""
+        return self._count(f"SELECT COUNT(*) FROM files WHERE {_LIVE}")
+
     def file(self, path: str) -> IndexedFile | None:
         """The indexed file at exactly ``path``, if there is one."""
         row = self._one(f"SELECT id, path, language, lines, size, hash FROM files WHERE path=? AND {_LIVE}", (path,))
@@ -429,12 +433,13 @@ class IndexReader:
         return dict(self._all(f"SELECT path, lines FROM files WHERE {_LIVE}"))
 
     def content_digest(self) -> str:
-        """A digest of (file id, content hash) of every indexed file: what the index's text
-        depends on. One string built by SQLite (a tuple per file costs 3x more on the kernel)."""
+        """A digest of (file id, content hash, path) of every indexed file: what the index's text
+        and file list depend on (a file renamed as it was can keep its id). One string built by
+        SQLite (a tuple per file costs 3x more on the kernel)."""
         import hashlib
 
-        row = self._one(f"SELECT group_concat(id || ':' || hash, ';') FROM"
-                        f" (SELECT id, hash FROM files WHERE {_LIVE} ORDER BY id)")
+        row = self._one(f"SELECT group_concat(id || ':' || hash || ':' || path, ';') FROM"
+                        f" (SELECT id, hash, path FROM files WHERE {_LIVE} ORDER BY id)")
         return hashlib.blake2b((row[0] if row and row[0] else "").encode(), digest_size=16).hexdigest()
 
     def files_named(self, path: str, limit: int = 5) -> list[int]:

@@ -199,7 +199,10 @@ class Store:
         for table in tables:
             self.conn.execute(f'DROP TABLE IF EXISTS "{table}"')
         self.conn.execute("COMMIT")
-        self.conn.execute("VACUUM")  # give the old format's pages back to the disk (quick: little is left)
+        try:
+            self.conn.execute("VACUUM")  # give the old format's pages back to the disk (quick: little is left)
+        except sqlite3.Error:
+            pass  # only space: the next reset tries again
 
     def close(self) -> None:
         self.conn.close()

@@ -224,8 +224,8 @@ def _files(index: IndexReader, query: str, limit: int) -> _SourceList:
 def about_tests_or_docs(query: str) -> bool:
     """Whether a question is about tests, examples or docs, so that they are evidence for it:
     such a word in its first line, or anywhere in a short question."""
-    def words(text: str) -> set[str]:
-        return {w.lower() for w in re.findall(r"[A-Za-z]+", text)}
+    def words(text: str) -> set[str]:  # words standing alone: C's test_and_set_bit says nothing of tests
+        return {w.lower() for w in re.findall(r"\b[A-Za-z]+\b", text)}
 
     first = next((line for line in query.splitlines() if line.strip()), "")
     return bool(words(first) & _ASIDE_WORDS) or (len(query.split()) <= ASIDE_SHORT_QUESTION
