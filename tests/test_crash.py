@@ -160,6 +160,21 @@ def _processes_with(marker: str) -> list[int]:
     return found
 
 
+def test_a_parser_process_whose_indexer_died_before_it_started_exits():
+    """A ``kill -9`` can come before a parser process runs its initializer (a loaded machine, a
+    slow spawn): the process has another parent by then, and must exit, not watch that one."""
+    code = ("import os, sys, time; from codeassist.index.worker import init_worker; "
+            "init_worker(None, parent_pid=int(sys.argv[1])); print('started', flush=True); time.sleep(30)")
+    started = time.monotonic()
+    orphan = subprocess.run([sys.executable, "-c", code, str(os.getpid() + 1)], capture_output=True, text=True,
+                            timeout=25)
+    assert orphan.returncode == 0 and orphan.stdout == "", orphan.stderr  # exited in the initializer
+    assert time.monotonic() - started < 20
+    live = subprocess.run([sys.executable, "-c", code.replace("time.sleep(30)", "pass"), str(os.getpid())],
+                          capture_output=True, text=True, timeout=25)
+    assert live.stdout == "started\n", live.stderr  # its indexer alive: it works
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads /proc to find processes")
 def test_kill_9_of_the_indexer_alone_leaves_no_process_behind(make_repo):

@@ -409,7 +409,7 @@ def _executor(workers: int, journal: str | None = None, faults: FaultPlan = NO_F
         workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=init_worker,
-        initargs=(journal, faults),
+        initargs=(journal, faults, os.getpid()),
     )
 
 

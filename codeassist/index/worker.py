@@ -84,11 +84,16 @@ _worker_faults: FaultPlan = NO_FAULTS
 PARENT_CHECK_S = 0.25
 
 
-def init_worker(journal_dir: str | None = None, faults: FaultPlan = NO_FAULTS) -> None:
+def init_worker(journal_dir: str | None = None, faults: FaultPlan = NO_FAULTS, parent_pid: int | None = None) -> None:
     """Pool initializer: give this worker process its own processor, journal and fault plan,
-    and make it exit when the indexer that started it dies, however it dies."""
+    and make it exit when the indexer that started it (``parent_pid``, told by the indexer:
+    one that died before this ran has left the worker another parent already) dies, however
+    it dies."""
     global _worker_processor, _worker_journal, _worker_faults
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="codeassist-parent-watch",
+    parent = os.getppid() if parent_pid is None else parent_pid
+    if os.getppid() != parent:
+        os._exit(0)
+    threading.Thread(target=_exit_with_parent, args=(parent,), name="codeassist-parent-watch",
                      daemon=True).start()
     _worker_processor = FileProcessor()
     _worker_journal = os.path.join(journal_dir, str(os.getpid())) if journal_dir else None
