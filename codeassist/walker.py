@@ -24,8 +24,8 @@ from .config import Settings
 if TYPE_CHECKING:  # pragma: no cover
     import pathspec
 
-__all__ = ["WalkEntry", "WalkResult", "walk", "SKIP_REASONS", "is_test_path", "is_test_symbol", "INLINE_TEST_LANGUAGES", "IgnoreRules", "TrackedFiles",
-           "git_tracked", "PreviousWalk"]
+__all__ = ["WalkEntry", "WalkResult", "walk", "SKIP_REASONS", "is_test_path", "is_test_symbol", "INLINE_TEST_LANGUAGES",
+           "IgnoreRules", "TrackedFiles", "git_tracked", "PreviousWalk"]
 
 _TEST_PATH = re.compile(
     r"(^|/)(tests?|testing|testdata|__tests__|spec)(/|$)|(^|/)test_[^/]*$|_test\.[a-z]+$|\.(spec|test)\.[jt]sx?$"

@@ -223,12 +223,13 @@ class _Assembler:
             name = _TREE_FILE.format(fmt=self.fmt, budget=budget)  # kept for the next process
             data = read_cached(self.folder, self.snapshot.generation, name)
             try:
-                trees[key] = data.decode("utf-8") if data is not None else ""
+                text = data.decode("utf-8") if data is not None else None
             except UnicodeDecodeError:
-                data = None  # damaged: render it again
-            if data is None:
-                trees[key] = self._tree(budget)
-                write_cached(self.folder, self.snapshot.generation, name, trees[key].encode("utf-8"))
+                text = None  # damaged: render it again
+            if text is None:
+                text = self._tree(budget)
+                write_cached(self.folder, self.snapshot.generation, name, text.encode("utf-8"))
+            trees[key] = text
         return trees[key]
 
     def _tree(self, budget: int) -> str:

@@ -300,6 +300,7 @@ _CACHE_DIR = "graph-cache"
 STALE_MIN_FILES = 5_000
 STALE_MAX_SHARE = 0.01
 _CACHE_FORMAT = 6  # bump when ReferenceGraph changes
+_MATRIX_PARTS = ("data", "indices", "indptr")  # of the file-to-file matrix, one .npy each
 _ARRAYS = ("file_ids", "src", "dst", "name", "weight", "pair", "pairs", "global_file_rank", "global_pair_scores")
 
 
@@ -310,7 +311,7 @@ def _save(graph: ReferenceGraph, target: Path, files_text: str, build_key: str) 
     for name in _ARRAYS:
         np.save(target / f"{name}.npy", getattr(graph, name), allow_pickle=False)
     matrix = graph._file_matrix()
-    for part in ("data", "indices", "indptr"):
+    for part in _MATRIX_PARTS:
         np.save(target / f"matrix_{part}.npy", getattr(matrix, part), allow_pickle=False)
     (target / "names.txt").write_text("\n".join(graph.names), encoding="utf-8")
     (target / "files.txt").write_text(files_text, encoding="utf-8")
@@ -328,7 +329,7 @@ def _load(source: Path) -> ReferenceGraph:
     graph = ReferenceGraph(names=text.split("\n") if text else [], **arrays)
     n = len(graph.file_ids)
     parts = [np.load(source / f"matrix_{part}.npy", mmap_mode="r", allow_pickle=False)
-             for part in ("data", "indices", "indptr")]
+             for part in _MATRIX_PARTS]
     graph._matrix = csr_matrix(tuple(parts), shape=(n, n), copy=False)
     return graph
 
@@ -420,9 +421,10 @@ def _save_renumbered(graph: ReferenceGraph, source: Path, target: Path) -> None:
 
     import numpy as np
 
-    graph_files = {f"{name}.npy" for name in _ARRAYS} | {f"matrix_{part}.npy" for part in ("data", "indices", "indptr")}
+    linked = ({f"{name}.npy" for name in _ARRAYS if name != "file_ids"} | {"names.txt", "files.txt", "build.txt"}
+              | {f"matrix_{part}.npy" for part in _MATRIX_PARTS})
     for item in source.iterdir():
-        if item.name in graph_files | {"names.txt", "files.txt", "build.txt"} and item.name != "file_ids.npy":
+        if item.name in linked:
             try:
                 os.link(item, target / item.name)
             except OSError:

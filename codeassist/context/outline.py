@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from ..index.reader import IndexReader, SymbolDetail
+from ..index.reader import IndexReader, SymbolDetail, signature_at
 from ..invisible import reveal
 
 __all__ = ["SymbolRow", "SymbolTable", "outline_lines", "skeleton_lines"]
@@ -104,9 +104,8 @@ class SymbolTable:
         if sym.signature_index is None:
             return sym.signature
         if sym.file_id not in self._signatures:
-            self._signatures.update(self._index.signature_lists((sym.file_id,)))
-        found = self._signatures.setdefault(sym.file_id, [])
-        return found[sym.signature_index] if 0 <= sym.signature_index < len(found) else ""
+            self._signatures[sym.file_id] = self._index.signature_lists((sym.file_id,)).get(sym.file_id, [])
+        return signature_at(self._signatures, sym.file_id, sym.signature_index)
 
     def definitions(self, name: str) -> list[tuple[int, SymbolRow]]:
         return self.named((name,)).get(name, [])

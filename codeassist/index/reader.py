@@ -24,7 +24,7 @@ from ..parsing.kinds import CALLABLE_KINDS, EMBEDDED_KINDS
 __all__ = [
     "IndexReader", "IndexedFile", "FileRow", "ChunkRow", "SymbolRef", "SymbolDetail", "ReferenceRow",
     "IndexCounts", "StoredVectorSpec", "StagedVectors", "EmbedUnit", "LANDMARKS_KEY", "BUILD_KEY", "BuildProgress",
-    "SEMANTIC_KEY", "SemanticProgress",
+    "SEMANTIC_KEY", "SemanticProgress", "signature_at",
 ]
 
 #: SQLite's default limit on host parameters is 32766 in current builds, 999 in old ones
@@ -247,8 +247,14 @@ class EmbedUnit(NamedTuple):
 
     def signature_in(self, signatures: dict[int, list[str]]) -> str:
         """Its signature, from its file's (``signature_lists``)."""
-        found = signatures.get(self.file_id, ())
-        return found[self.signature_index] if 0 <= self.signature_index < len(found) else ""
+        return signature_at(signatures, self.file_id, self.signature_index)
+
+
+def signature_at(signatures: dict[int, list[str]], file_id: int, index: int) -> str:
+    """The ``index``-th signature of a file, from :meth:`IndexReader.signature_lists` ("" when
+    it has none there)."""
+    found = signatures.get(file_id, ())
+    return found[index] if 0 <= index < len(found) else ""
 
 
 @dataclass(frozen=True)
@@ -598,8 +604,7 @@ class IndexReader:
         if not resolve:
             return [SymbolDetail(*r[:8], "", *r[9:], r[8]) for r in rows]
         lists = self.signature_lists({r[1] for r in rows})
-        return [SymbolDetail(*r[:8], found[r[8]] if 0 <= r[8] < len(found := lists.get(r[1], ())) else "", *r[9:])
-                for r in rows]
+        return [SymbolDetail(*r[:8], signature_at(lists, r[1], r[8]), *r[9:]) for r in rows]
 
     def signature_lists(self, file_ids: Iterable[int]) -> dict[int, list[str]]:
         """The signatures of each file's symbols, in id order, by file id."""

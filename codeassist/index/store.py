@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..errors import IndexCorruptError, IndexNotBuiltError
-from ..parsing.extract import EXTRACTOR_VERSION, ParsedFile, pack_signatures
+from ..parsing.extract import EXTRACTOR_VERSION, ParsedFile
 from ..parsing.terms import TermExpander
 from .reader import QUALNAME, FileRow, IndexReader, SourceText
 
@@ -315,8 +315,7 @@ class Store:
                     for i, s in enumerate(parsed.symbols)
                 ],
             )
-            conn.execute("INSERT INTO signatures(file_id, data) VALUES(?, ?)",
-                         (file_id, parsed.signatures or pack_signatures(x.signature for x in parsed.symbols)))
+            conn.execute("INSERT INTO signatures(file_id, data) VALUES(?, ?)", (file_id, parsed.signatures))
         if parsed.references:
             conn.executemany(
                 "INSERT INTO refs(id, file_id, name, last, kind, lines, symbol_id) VALUES(?,?,?,?,?,?,?)",

@@ -78,8 +78,8 @@ class ParsedFile:
     #: from them (``reader.SourceText``) instead of storing each chunk's text
     source: bytes = b""
     parse_errors: bool = False
-    #: the symbols' signatures in order, one a line, zlib-compressed: the index keeps them
-    #: a file at a time (``reader.signature_lists``), 5× smaller than a column of them
+    #: the symbols' signatures in order, one a line, zlib-compressed (set with ``symbols``): the
+    #: index keeps them a file at a time (``reader.signature_lists``), 5× smaller than a column
     signatures: bytes = b""
 
 
