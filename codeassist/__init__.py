@@ -11,9 +11,9 @@
 
 from __future__ import annotations
 
-from .config import Settings, load_settings
-from .assistant import Answer, AnswerReady, Chat, ChatEvent, ChatSource, Restart
-from .citations import Citation
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     CodeassistWarning,
     ConfigWarning,
@@ -33,11 +33,45 @@ from .errors import (
     QueryError,
     RepositoryError,
 )
-from .index.indexer import IndexStats, Progress
-from .index.reader import IndexReader
-from .llm.events import Content, Finished, Notice, Reasoning, StreamEvent, Usage
-from .project import Project, open_project as open
-from .results import Context, ContextItem, IndexStatus, ReferenceInfo, SearchHit, SymbolInfo
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .config import Settings, load_settings
+    from .assistant import Answer, AnswerReady, Chat, ChatEvent, ChatSource, Restart
+    from .citations import Citation
+    from .index.indexer import IndexStats, Progress
+    from .index.reader import IndexReader
+    from .llm.events import Content, Finished, Notice, Reasoning, StreamEvent, Usage
+    from .project import Project, open_project as open
+    from .results import Context, ContextItem, IndexStatus, ReferenceInfo, SearchHit, SymbolInfo
+
+#: the rest of the public surface, by the module that defines it: imported when first used, so
+#: that a short-lived command (``codeassist symbols``) does not load the conversation or the indexer
+_LAZY: dict[str, tuple[str, str]] = {
+    **{name: (".config", name) for name in ("Settings", "load_settings")},
+    **{name: (".assistant", name) for name in ("Answer", "AnswerReady", "Chat", "ChatEvent", "ChatSource", "Restart")},
+    "Citation": (".citations", "Citation"),
+    **{name: (".index.indexer", name) for name in ("IndexStats", "Progress")},
+    "IndexReader": (".index.reader", "IndexReader"),
+    **{name: (".llm.events", name) for name in ("Content", "Finished", "Notice", "Reasoning", "StreamEvent", "Usage")},
+    "Project": (".project", "Project"),
+    "open": (".project", "open_project"),
+    **{name: (".results", name) for name in ("Context", "ContextItem", "IndexStatus", "ReferenceInfo", "SearchHit",
+                                             "SymbolInfo")},
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'codeassist' has no attribute {name!r}")
+    module, attribute = _LAZY[name]
+    value = getattr(import_module(module, __name__), attribute)
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __version__ = "0.1.0"
 

@@ -1,9 +1,7 @@
-"""The Python API: a :class:`Project` is one repository and its index.
-
-A thin facade: indexing is :mod:`.index.indexer`, reading :mod:`.index.reader` and :mod:`.index.lookup`,
-search :mod:`.search`, context :mod:`.context`, conversation :mod:`.assistant`. The CLI and the terminal
-UI are built on it. Every call opens its own short SQLite connection: a Project can be shared by threads.
-"""
+"""The Python API: a :class:`Project` is one repository and its index. A thin facade over
+:mod:`.index.indexer`, :mod:`.index.reader`, :mod:`.index.lookup`, :mod:`.search`, :mod:`.context` and
+:mod:`.assistant`, under the CLI and the terminal UI. Each call opens its own short SQLite connection:
+a Project can be shared by threads. Modules a call needs are imported by it (commands start fast)."""
 
 from __future__ import annotations
 
@@ -15,7 +13,6 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 from .config import Settings, load_settings
 from .errors import RepositoryError
 from .index import lookup
-from .index.indexer import IndexStats, ProgressCallback, build_index
 from .index.location import index_dir
 from .index.reader import BuildProgress, IndexReader, SemanticProgress
 from .index.store import open_reader
@@ -27,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .context import IndexSnapshot
     from .index.catchup import CatchUp
     from .index.freshness import Freshness
+    from .index.indexer import IndexStats, ProgressCallback
     from .llm.backend import ChatBackend
     from .search import DenseSearcher
 
@@ -60,6 +58,7 @@ class Project:
     # ------------------------------------------------------------------ indexing
     def index(self, progress: ProgressCallback | None = None, *, rebuild: bool = False) -> IndexStats:
         """Build or update the index (incremental); ``progress`` receives Progress reports."""
+        from .index.indexer import build_index
         return build_index(self.root, self.index_dir, self.settings, progress, rebuild=rebuild)
 
     def status(self, *, check_pending: bool = True) -> IndexStatus:
@@ -119,9 +118,10 @@ class Project:
         ``held_files`` (paths the conversation holds) steer the ranking; ``exclude`` (path,
         start, end) ranges sent earlier are not repeated; ``question_only`` leaves out the
         question-independent sections (a follow-up); ``pinned`` ranges come first, in full."""
-        from .context import assemble_context
+        from .context import assemble_context, preload_token_counter
         from .search import CONTEXT_RRF_K, CONTEXT_SOURCES, ranked_for_context
 
+        preload_token_counter()  # overlaps with the search and the graph's load
         budget = self.settings.context_budget if budget is None else budget
         with self.reader() as index, self._snapshot_lock:
             ranked, files = [], []
@@ -136,9 +136,10 @@ class Project:
 
     def map(self, budget: int = 4000, *, query: str = "", held_files: Sequence[str] = ()) -> Context:
         """The repository map within ``budget`` tokens, personalised on ``query`` and ``held_files``."""
-        from .context import render_map
+        from .context import preload_token_counter, render_map
         from .search import CONTEXT_RRF_K, CONTEXT_SOURCES, ranked_chunks
 
+        preload_token_counter()
         with self.reader() as index, self._snapshot_lock:
             ranked = ranked_chunks(index, query, 20, CONTEXT_SOURCES, None,
                                    rrf_k=CONTEXT_RRF_K) if query.strip() else []
@@ -162,7 +163,6 @@ class Project:
     def verify_citations(self, text: str) -> list[Citation]:
         """Every ``path:start-end`` citation in ``text``, checked against the index."""
         from .citations import verify_citations
-
         return self._read(verify_citations, text)
 
     def files(self) -> list[str]:

@@ -159,6 +159,61 @@ def test_map_fills_its_budget_with_ranked_definitions(make_repo):
     assert "func_7_3" in personal.text
     result = run_cli("map", "--repo", str(project.root), "--budget", "300")
     assert result.returncode == 0 and "class Engine:" in result.stdout
+    # the map reads a big file's definitions by name, not the whole file: the same rows
+    with project.reader() as index:
+        every = list(index.symbols_in_files())
+        pairs = {(d.file_id, d.name) for d in every} | {(d.file_id, "no_such_name") for d in every[:5]}
+        by_name = index.symbols_named_in(pairs)  # 250+ pairs: several batches
+        assert sorted(by_name) == sorted(every)
+        method = next(d for d in every if d.name == "start")
+        assert [d.name for d in index.symbols_with_ids([method.parent_id])] == ["Engine"]
+
+
+def test_the_reference_graph_ranks_what_the_question_names_and_the_files_it_starts_from(make_repo):
+    """Personalised PageRank as two sparse products (file × file, definition × file): a mentioned
+    name's edges weigh ten times more, the teleport goes to the question's files (also in a graph
+    whose nodes were renumbered, their file ids out of order), and a graph mapped from its cache
+    ranks exactly as the one built."""
+    import numpy as np
+
+    from codeassist.context import graph as graph_module
+
+    files = {
+        "app/main.py": "from lib.alpha import compute_alpha\nfrom lib.gamma import compute_gamma\n\n"
+                       "def run():\n    return compute_alpha(1) + compute_gamma(2)\n",
+        "lib/alpha.py": "def compute_alpha(x):\n    return x\n",
+        "lib/gamma.py": "def compute_gamma(x):\n    return x\n",
+        "lib/lonely.py": "def unused_helper():\n    return 0\n",
+    }
+    project = codeassist.open(make_repo(files))
+    project.index()
+    with project.reader() as index:
+        ids = {path: index.file(path).id for path in files}
+        built = graph_module.build_graph(index)
+        mapped = graph_module.load_graph(index, project.index_dir)
+    alpha, gamma = (ids["lib/alpha.py"], "compute_alpha"), (ids["lib/gamma.py"], "compute_gamma")
+    plain = built.rank({ids["app/main.py"]: 1.0})
+    assert plain.definition_score(*alpha) > 0
+    assert plain.definition_score(*alpha) == pytest.approx(plain.definition_score(*gamma))
+    assert plain.definition_score(ids["lib/lonely.py"], "unused_helper") == 0.0  # nobody uses it
+    named = built.rank({ids["app/main.py"]: 1.0}, mentioned={"compute_gamma"})
+    assert named.definition_score(*gamma) > 5 * named.definition_score(*alpha)
+    assert named.file_rank[gamma[0]] > named.file_rank[alpha[0]]
+    assert [key for key, _score in named.best_definitions()][0] == gamma
+    assert sum(named.file_rank.values()) == pytest.approx(1.0)
+    towards = built.rank({alpha[0]: 1.0})
+    assert towards.file_rank[alpha[0]] == max(towards.file_rank.values())
+    for personal, mentioned in (({ids["app/main.py"]: 1.0}, {"compute_gamma"}), (None, set())):
+        a, b = built.rank(personal, mentioned), mapped.rank(personal, mentioned)
+        assert a.file_rank == pytest.approx(b.file_rank)
+        assert list(a.best_definitions()) == pytest.approx(list(b.best_definitions()))
+    # renumbered nodes (as when a stale graph is reused): file ids no longer in node order
+    with project.reader() as index:
+        renumbered = graph_module.load_graph(index, project.index_dir)
+    renumbered.file_ids = np.array(list(reversed(built.file_ids.tolist())), dtype=np.int64)
+    renumbered_alpha = int(renumbered.file_ids[built.file_ids.tolist().index(alpha[0])])
+    towards = renumbered.rank({renumbered_alpha: 1.0})
+    assert towards.file_rank[renumbered_alpha] == max(towards.file_rank.values())
 
 
 def test_budget_too_small_and_unknown_format_are_clear_errors(indexed):

@@ -332,7 +332,7 @@ class _Assembler:
         for (file_id, name), score in self._map_candidates(ranking, mentioned):
             if file_id not in self.texts.files:
                 continue
-            syms = [s for s in self.symbols.of_file(file_id) if s.name == name and (file_id, s.id) not in skip][:3]
+            syms = [s for s in self.symbols.named_in_file(file_id, name) if (file_id, s.id) not in skip][:3]
             if not syms:
                 continue
             seen = shown.setdefault(file_id, set())
@@ -381,9 +381,14 @@ class _Assembler:
                        key=lambda key: (-ranking.file_rank.get(key[0], 0.0), key))
         yield from ((key, float("inf")) for key in named)
         done = set(named)
-        for key, score in ranking.best_definitions():
-            done.add(key)
-            yield key, score
+        batch: list[tuple[tuple[int, str], float]] = []
+        size = 32  # definitions whose files' symbols are read in one query (doubling: most maps stop early)
+        for candidate in ranking.best_definitions():
+            batch.append(candidate)
+            if len(batch) >= size:
+                yield from self._with_symbols_loaded(batch, done)
+                batch, size = [], min(size * 2, 1024)
+        yield from self._with_symbols_loaded(batch, done)
         files = sorted(self.texts.files, key=lambda f: (-ranking.file_rank.get(f, 0.0), self.texts.files[f].path))
         for level in (0, 1):
             for i, file_id in enumerate(files):
@@ -394,6 +399,13 @@ class _Assembler:
                     if key not in done and self.symbols.depth(sym) == level and not sym.name.startswith("_"):
                         done.add(key)
                         yield key, 0.0
+
+    def _with_symbols_loaded(self, batch: list[tuple[tuple[int, str], float]],
+                             done: set[tuple[int, str]]) -> Iterator[tuple[tuple[int, str], float]]:
+        self.symbols.load_named(key for key, _score in batch)
+        for key, score in batch:
+            done.add(key)
+            yield key, score
 
     # ------------------------------------------------------------------ the question's part
     def question_blocks(self, ranked: Sequence[RankedChunk], ranking: Ranking,

@@ -76,47 +76,50 @@ class Ranking:
 
 @dataclass
 class ReferenceGraph:
+    """The graph as two sparse matrices (scipy CSR): ``matrix`` (defining file × using file,
+    edge weights summed) for the iteration, and ``pair_matrix`` (definition × using file) that
+    hands each using file's rank out to the definitions it uses in one product. A kernel has
+    6.5M edges: no per-edge array is read when ranking."""
+
     file_ids: np.ndarray      # node index -> file id
-    names: list[str]          # name index -> name
-    src: np.ndarray           # per edge: node index of the using file
-    dst: np.ndarray           # per edge: node index of the defining file
-    name: np.ndarray          # per edge: name index
-    weight: np.ndarray        # per edge: base weight
-    pair: np.ndarray          # per edge: index into pairs
+    names: list[str]          # name index -> name (sorted)
     pairs: np.ndarray         # (k, 2): node index, name index of each definition
+    matrix: object            # (n, n) CSR: [defining node, using node] = summed edge weight
+    pair_matrix: object       # (k, n) CSR: [definition, using node] = summed edge weight
+    out_weight: np.ndarray    # per node: the weight of its outgoing edges (column sums of matrix)
     #: the global ranking (no personalisation), computed once with the graph
     global_file_rank: np.ndarray | None = None
     global_pair_scores: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        self._matrix: object = None  # the file-to-file matrix, built once and kept in the cache
         self._lookup: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
-    def _file_matrix(self) -> object:
-        """Sparse (dst, src) matrix of summed edge weights: one row per defining file."""
-        if self._matrix is None:
-            from scipy.sparse import csr_matrix
-
-            n = len(self.file_ids)
-            self._matrix = csr_matrix((self.weight, (self.dst, self.src)), shape=(n, n))
-            self._matrix.sum_duplicates()
-        return self._matrix
-
-    def pair_of(self, file_id: int, name: str) -> int | None:
-        """The index of definition (file id, name) in :attr:`pairs`, if the graph has it
-        (names are in sorted order: a binary search finds one)."""
-        import bisect
-
+    def _lookups(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Definitions in name order with their name indices, nodes in file id order with
+        their ids (a renumbered graph's file ids are not sorted)."""
         import numpy as np
 
         if self._lookup is None:
             order = np.argsort(self.pairs[:, 1], kind="stable") if len(self.pairs) else np.zeros(0, np.int64)
             by_id = np.argsort(self.file_ids, kind="stable")
             self._lookup = (order, self.pairs[order, 1].astype(np.int64), by_id, self.file_ids[by_id])
-        order, sorted_names, by_id, sorted_ids = self._lookup
-        at = int(np.searchsorted(sorted_ids, file_id))
+        return self._lookup
+
+    def _name_index(self, name: str) -> int | None:
+        import bisect
+
         ni = bisect.bisect_left(self.names, name)
-        if at >= len(sorted_ids) or sorted_ids[at] != file_id or ni >= len(self.names) or self.names[ni] != name:
+        return ni if ni < len(self.names) and self.names[ni] == name else None
+
+    def pair_of(self, file_id: int, name: str) -> int | None:
+        """The index of definition (file id, name) in :attr:`pairs`, if the graph has it
+        (names are in sorted order: a binary search finds one)."""
+        import numpy as np
+
+        order, sorted_names, by_id, sorted_ids = self._lookups()
+        at = int(np.searchsorted(sorted_ids, file_id))
+        ni = self._name_index(name)
+        if at >= len(sorted_ids) or sorted_ids[at] != file_id or ni is None:
             return None
         node = int(by_id[at])
         lo, hi = np.searchsorted(sorted_names, ni, "left"), np.searchsorted(sorted_names, ni, "right")
@@ -138,53 +141,58 @@ class ReferenceGraph:
             rank, per_pair = self._scores(personal, mentioned)
         return Ranking(dict(zip(self.file_ids.tolist(), rank.tolist())), pair_scores=per_pair, graph=self)
 
+    def _teleport(self, personal: Mapping[int, float] | None) -> np.ndarray:
+        """The teleport vector: ``personal``'s weights on their files' nodes, else uniform."""
+        import numpy as np
+
+        n = len(self.file_ids)
+        if personal:
+            _order, _names, by_id, sorted_ids = self._lookups()
+            ids = np.fromiter(personal.keys(), dtype=np.int64, count=len(personal))
+            weights = np.fromiter(personal.values(), dtype=np.float64, count=len(personal))
+            at = np.minimum(np.searchsorted(sorted_ids, ids), n - 1)
+            ok = (sorted_ids[at] == ids) & (weights > 0)
+            vec = np.bincount(by_id[at[ok]], weights=weights[ok], minlength=n).astype(np.float64)
+            if vec.sum() > 0:
+                return vec / vec.sum()
+        return np.full(n, 1.0 / n)
+
     def _scores(self, personal: Mapping[int, float] | None = None,
                 mentioned: set[str] | frozenset[str] = frozenset()) -> tuple[np.ndarray, np.ndarray]:
         """The rank of every node, and the score of every definition (index into ``pairs``)."""
         import numpy as np
 
         n = len(self.file_ids)
-        matrix = self._file_matrix()
-        hot_edges = np.zeros(0, dtype=np.int64)
-        if mentioned and len(self.names):
-            hot = np.fromiter((i for i, nm in enumerate(self.names) if nm in mentioned), dtype=np.int64)
-            if len(hot):
-                hot_edges = np.flatnonzero(np.isin(self.name, hot))
+        matrix, pair_matrix = self.matrix, self.pair_matrix
+        hot_names = [ni for ni in (self._name_index(m) for m in mentioned) if ni is not None]
+        hot_pairs = np.flatnonzero(np.isin(self.pairs[:, 1], hot_names)) if hot_names else np.zeros(0, np.int64)
+        out_weight = np.asarray(self.out_weight, dtype=np.float64)
         extra = None
-        if len(hot_edges):  # the mentioned names' edges, nine times more on top of the base
+        if len(hot_pairs):  # the mentioned names' edges, nine times more on top of the base
             from scipy.sparse import csr_matrix
 
-            extra = csr_matrix((9.0 * self.weight[hot_edges], (self.dst[hot_edges], self.src[hot_edges])),
-                               shape=(n, n))
-        teleport = np.full(n, 1.0 / n)
-        if personal:
-            index = {int(f): i for i, f in enumerate(self.file_ids)}
-            vec = np.zeros(n)
-            for file_id, w in personal.items():
-                if file_id in index and w > 0:
-                    vec[index[file_id]] += w
-            if vec.sum() > 0:
-                teleport = vec / vec.sum()
-        out_weight = np.asarray(matrix.sum(axis=0)).ravel()
-        if extra is not None:
-            out_weight = out_weight + np.asarray(extra.sum(axis=0)).ravel()
+            rows = pair_matrix[hot_pairs]  # type: ignore[index]
+            dst = np.repeat(self.pairs[hot_pairs, 0], np.diff(rows.indptr))
+            extra = csr_matrix((9.0 * rows.data, (dst, rows.indices)), shape=(n, n))
+            out_weight = out_weight + np.bincount(rows.indices, weights=9.0 * rows.data, minlength=n)
+        teleport = self._teleport(personal)
         dangling = out_weight == 0
         inverse_out = np.where(dangling, 0.0, 1.0 / np.where(dangling, 1.0, out_weight))
-        if extra is not None:
-            matrix = matrix + extra  # one matrix: one product per iteration
         rank = teleport.copy()
         for _ in range(ITERATIONS if n < BIG_GRAPH_FILES else BIG_GRAPH_ITERATIONS):
             share = rank * inverse_out
-            spread = matrix @ share
+            spread = matrix @ share  # type: ignore[operator]
+            if extra is not None:
+                spread = spread + extra @ share
             new = DAMPING * (spread + rank[dangling].sum() * teleport) + (1 - DAMPING) * teleport
             if np.abs(new - rank).sum() < TOLERANCE:
                 rank = new
                 break
             rank = new
-        edge_share = rank[self.src] * self.weight * inverse_out[self.src]
-        if len(hot_edges):
-            edge_share[hot_edges] *= 10.0
-        return rank, np.bincount(self.pair, weights=edge_share, minlength=len(self.pairs))
+        per_pair = pair_matrix @ (rank * inverse_out)  # type: ignore[operator]
+        if len(hot_pairs):
+            per_pair[hot_pairs] *= 10.0
+        return rank, per_pair
 
 
 def build_graph(index: IndexReader) -> ReferenceGraph:
@@ -270,11 +278,14 @@ def build_graph(index: IndexReader) -> ReferenceGraph:
     edge_name = renumber[edge_name]
     pair_keys, pair = np.unique(edge_dst * max(len(names), 1) + edge_name, return_inverse=True)
     pairs = np.stack((pair_keys // max(len(names), 1), pair_keys % max(len(names), 1)), axis=1).astype(np.int32)
-    graph = ReferenceGraph(
-        file_ids, names, edge_src.astype(np.int32), edge_dst.astype(np.int32), edge_name.astype(np.int32),
-        weight.astype(np.float64), pair.reshape(-1).astype(np.int32), pairs.reshape(-1, 2),
-    )
-    graph._file_matrix()  # built once, kept in the cache
+    from scipy.sparse import csr_matrix
+
+    matrix = csr_matrix((weight, (edge_dst, edge_src)), shape=(n, n))
+    matrix.sum_duplicates()
+    pair_matrix = csr_matrix((weight, (pair.reshape(-1), edge_src)), shape=(len(pairs), n))
+    pair_matrix.sum_duplicates()
+    graph = ReferenceGraph(file_ids, names, pairs.reshape(-1, 2), matrix, pair_matrix,
+                           np.asarray(matrix.sum(axis=0), dtype=np.float64).ravel())
     if n:
         graph.global_file_rank, graph.global_pair_scores = graph._scores()
     return graph
@@ -299,9 +310,11 @@ _CACHE_DIR = "graph-cache"
 #: it was built (it is a ranking prior: a few edits barely move it, and a rebuild takes seconds)
 STALE_MIN_FILES = 5_000
 STALE_MAX_SHARE = 0.01
-_CACHE_FORMAT = 6  # bump when ReferenceGraph changes
-_MATRIX_PARTS = ("data", "indices", "indptr")  # of the file-to-file matrix, one .npy each
-_ARRAYS = ("file_ids", "src", "dst", "name", "weight", "pair", "pairs", "global_file_rank", "global_pair_scores")
+_CACHE_FORMAT = 7  # bump when ReferenceGraph changes
+_MATRICES = ("matrix", "pair_matrix")
+_MATRIX_PARTS = ("data", "indices", "indptr")  # of each matrix, one .npy each
+_ARRAYS = ("file_ids", "pairs", "out_weight", "global_file_rank", "global_pair_scores")
+_MATRIX_FILES = tuple(f"{matrix}_{part}.npy" for matrix in _MATRICES for part in _MATRIX_PARTS)
 
 
 def _save(graph: ReferenceGraph, target: Path, files_text: str, build_key: str) -> None:
@@ -310,9 +323,9 @@ def _save(graph: ReferenceGraph, target: Path, files_text: str, build_key: str) 
 
     for name in _ARRAYS:
         np.save(target / f"{name}.npy", getattr(graph, name), allow_pickle=False)
-    matrix = graph._file_matrix()
-    for part in _MATRIX_PARTS:
-        np.save(target / f"matrix_{part}.npy", getattr(matrix, part), allow_pickle=False)
+    for matrix in _MATRICES:
+        for part in _MATRIX_PARTS:
+            np.save(target / f"{matrix}_{part}.npy", getattr(getattr(graph, matrix), part), allow_pickle=False)
     (target / "names.txt").write_text("\n".join(graph.names), encoding="utf-8")
     (target / "files.txt").write_text(files_text, encoding="utf-8")
     (target / "build.txt").write_text(build_key, encoding="utf-8")
@@ -324,14 +337,16 @@ def _load(source: Path) -> ReferenceGraph:
     import numpy as np
     from scipy.sparse import csr_matrix
 
-    arrays = {name: np.load(source / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in _ARRAYS}
+    def mapped(name: str) -> np.ndarray:
+        return np.load(source / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+
+    arrays = {name: mapped(name) for name in _ARRAYS}
+    n, k = len(arrays["file_ids"]), len(arrays["pairs"])
+    matrices = {matrix: csr_matrix(tuple(mapped(f"{matrix}_{part}") for part in _MATRIX_PARTS),
+                                   shape=(k if matrix == "pair_matrix" else n, n), copy=False)
+                for matrix in _MATRICES}
     text = (source / "names.txt").read_text(encoding="utf-8")
-    graph = ReferenceGraph(names=text.split("\n") if text else [], **arrays)
-    n = len(graph.file_ids)
-    parts = [np.load(source / f"matrix_{part}.npy", mmap_mode="r", allow_pickle=False)
-             for part in _MATRIX_PARTS]
-    graph._matrix = csr_matrix(tuple(parts), shape=(n, n), copy=False)
-    return graph
+    return ReferenceGraph(names=text.split("\n") if text else [], **arrays, **matrices)
 
 
 def load_graph(index: IndexReader, folder: Path, generation: str | None = None) -> ReferenceGraph:
@@ -422,7 +437,7 @@ def _save_renumbered(graph: ReferenceGraph, source: Path, target: Path) -> None:
     import numpy as np
 
     linked = ({f"{name}.npy" for name in _ARRAYS if name != "file_ids"} | {"names.txt", "files.txt", "build.txt"}
-              | {f"matrix_{part}.npy" for part in _MATRIX_PARTS})
+              | set(_MATRIX_FILES))
     for item in source.iterdir():
         if item.name in linked:
             try:

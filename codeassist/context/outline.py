@@ -50,6 +50,8 @@ class SymbolTable:
         self._by_id: dict[int, SymbolRow] = {}
         self._named: dict[str, list[tuple[int, SymbolRow]]] = {}
         self._signatures: dict[int, list[str]] = {}  # of files whose signatures were shown
+        #: (file id, name) -> its definitions, for files not loaded whole (``load_named``)
+        self._named_in: dict[tuple[int, str], list[SymbolRow]] = {}
 
     def use(self, index: IndexReader) -> None:
         """Read through ``index`` from now on (a later call's reader of the same index)."""
@@ -68,6 +70,45 @@ class SymbolTable:
             self._by_id[sym.id] = sym
         for file_id in missing:
             self._by_file[file_id].sort(key=lambda s: (s.start_line, -s.end_line, s.id))
+
+    def load_named(self, pairs: Iterable[tuple[int, str]]) -> None:
+        """Load the definitions of each (file id, name) and the symbols enclosing them in one
+        batch, without the rest of their files' symbols; and their files' signatures."""
+        missing = {p for p in pairs if p[0] not in self._by_file and p not in self._named_in}
+        if not missing:
+            return
+        for pair in missing:
+            self._named_in[pair] = []
+        found = [_row(d) for d in self._index.symbols_named_in(missing, resolve=False)]
+        for sym in found:
+            self._by_id.setdefault(sym.id, sym)
+            self._named_in[(sym.file_id, sym.name)].append(sym)
+        for pair in missing:
+            self._named_in[pair].sort(key=lambda s: (s.start_line, -s.end_line, s.id))
+        parents = {s.parent_id for s in found if s.parent_id is not None and s.parent_id not in self._by_id}
+        for _level in range(50):  # enclosing symbols, a level at a time
+            if not parents:
+                break
+            rows = [_row(d) for d in self._index.symbols_with_ids(parents, resolve=False)]
+            for sym in rows:
+                self._by_id.setdefault(sym.id, sym)
+            parents = {s.parent_id for s in rows if s.parent_id is not None and s.parent_id not in self._by_id}
+        self.load_signatures(p[0] for p in missing)
+
+    def named_in_file(self, file_id: int, name: str) -> list[SymbolRow]:
+        """A file's definitions named ``name``, in line order."""
+        if file_id in self._by_file:
+            return [s for s in self._by_file[file_id] if s.name == name]
+        self.load_named(((file_id, name),))
+        return self._named_in[(file_id, name)]
+
+    def load_signatures(self, file_ids: Iterable[int]) -> None:
+        """Read the signatures of these files in one batch (those not read yet)."""
+        missing = {f for f in file_ids if f not in self._signatures}
+        if missing:
+            lists = self._index.signature_lists(missing)
+            for file_id in missing:
+                self._signatures[file_id] = lists.get(file_id, [])
 
     def of_file(self, file_id: int) -> list[SymbolRow]:
         """A file's symbols in line order (outer before inner)."""

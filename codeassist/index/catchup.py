@@ -7,14 +7,17 @@ import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Settings
 from ..errors import IndexLockedError, IndexNotBuiltError
 from .freshness import Freshness, check_freshness
-from .indexer import IndexStats, build_index
 from .reader import BuildProgress
 from .store import open_reader
 from .watcher import watcher_info
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .indexer import IndexStats
 
 __all__ = ["CatchUp", "catch_up"]
 
@@ -88,6 +91,8 @@ def catch_up(root: Path, index_dir: Path, settings: Settings) -> CatchUp:
         return CatchUp(before, note=f"the index is behind the files ({what}); run `codeassist index` "
                                     "or keep `codeassist watch` running")
     try:
+        from .indexer import build_index  # only when there is something to update
+
         stats = build_index(root, index_dir, dataclasses.replace(settings, embed=False, lock_wait=0.0))
     except IndexLockedError:
         return CatchUp(before, note=f"the index is behind ({what}) and another process is updating it")

@@ -619,6 +619,24 @@ class IndexReader:
         for part in in_batches(ids):  # a batch's sources at a time
             yield from self._details(self._all(_FILE_SYMBOLS + f" WHERE f.id IN ({_marks(part)})", part), resolve)
 
+    def symbols_named_in(self, pairs: Iterable[tuple[int, str]], *, resolve: bool = True) -> list[SymbolDetail]:
+        """The definitions of each (file id, name), found through the name index within the
+        file's range of ids (a kernel header holds thousands of macros; a map shows one)."""
+        out: list[SymbolDetail] = []
+        for part in in_batches(pairs, _PARAMETER_BATCH // 3):
+            values = ",".join("(?,?,?)" for _ in part)
+            rows = self._all(f"WITH wanted(file_id, name, norm) AS (VALUES {values}) " + _SYMBOL_COLUMNS
+                             + " FROM wanted w CROSS JOIN files f ON f.id=w.file_id"
+                               " JOIN symbols s ON s.norm=w.norm AND s.id BETWEEN f.symbols_from AND f.symbols_to"
+                               " AND s.name=w.name LEFT JOIN symbols p ON p.id=s.parent_id",
+                             [v for file_id, name in part for v in (file_id, name, name.replace("_", "").lower())])
+            out.extend(self._details(rows, resolve))
+        return out
+
+    def symbols_with_ids(self, symbol_ids: Iterable[int], *, resolve: bool = True) -> list[SymbolDetail]:
+        """The definitions with these ids (``resolve``: see :meth:`_details`)."""
+        return self._details(list(self._rows_in(_SYMBOL_DETAIL + " WHERE s.id IN ({marks})", symbol_ids)), resolve)
+
     def symbols_named(self, names: Iterable[str], *, resolve: bool = True) -> list[SymbolDetail]:
         """Every definition whose name is exactly one of ``names`` (through the name index)."""
         wanted = set(names)

@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING, Callable
 from ..config import Settings
 from ..errors import CodeassistError, IndexLockedError
 from ..walker import IgnoreRules
-from .indexer import IndexStats, build_index
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..embeddings.base import Embedder
+    from .indexer import IndexStats
 
 __all__ = ["Watcher", "WatchUpdate", "WatchError", "watcher_info", "HEARTBEAT_NAME"]
 
@@ -234,6 +234,8 @@ class Watcher:
             return True
 
     def _update(self, paths: int) -> None:
+        from .indexer import build_index  # not needed by the short-lived readers of watcher_info
+
         settings = self.settings
         try:
             lexical = build_index(self.root, self.index_dir, _lexical_only(settings))
@@ -251,6 +253,7 @@ class Watcher:
     def _embed(self) -> tuple[float, str]:
         """The vectors of what changed, with the embedding model kept between updates."""
         from ..factory import make_embedder
+        from .indexer import build_index
 
         if self._embedder is None:
             try:

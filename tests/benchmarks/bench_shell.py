@@ -58,7 +58,9 @@ def main() -> None:
                 env.pop("PYTHONDONTWRITEBYTECODE", None)
             for command, argv in commands.items():
                 started = time.perf_counter()
-                done = subprocess.run([*EXE, *argv, "--repo", args.repo], env=env, capture_output=True, text=True)
+                # run in the tree: ``-m`` puts the working directory first on sys.path, before PYTHONPATH
+                done = subprocess.run([*EXE, *argv, "--repo", os.path.abspath(args.repo)], env=env, cwd=path,
+                                      capture_output=True, text=True)
                 if done.returncode != 0:
                     raise SystemExit(f"{name}: {command} failed: {done.stderr[-2000:]}")
                 results[name][command].append(round(time.perf_counter() - started, 2))
