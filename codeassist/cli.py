@@ -736,8 +736,7 @@ def _eval_history(args: argparse.Namespace) -> int:
 
 def _cmd_symbols(args: argparse.Namespace) -> int:
     project = _open_for(args)
-    _catch_up(project)
-    found = project.symbols(args.name)
+    _fresh, found = _while_catching_up(project, lambda: project.symbols(args.name))
     if args.json:
         _print_json({"name": args.name, "symbols": [s.to_dict() for s in found]})
         return 0
@@ -751,8 +750,7 @@ def _cmd_symbols(args: argparse.Namespace) -> int:
 
 def _cmd_refs(args: argparse.Namespace) -> int:
     project = _open_for(args)
-    _catch_up(project)
-    found = project.references(args.name)
+    _fresh, found = _while_catching_up(project, lambda: project.references(args.name))
     if args.json:
         _print_json({"name": args.name, "references": [r.to_dict() for r in found]})
         return 0

@@ -339,6 +339,16 @@ def test_search_updates_a_small_change_first_and_says_so(make_repo):
     assert "updated the index first: 1 file" in proc.stderr
     again = json.loads(run_cli("search", "freshly_written", str(root), "--json").stdout)
     assert again["freshness"]["up_to_date"] is True and again["freshness"]["note"] == ""
+    # `refs` and `symbols` check beside the lookup, and answer again from the update they made
+    (root / "pkg/user.py").write_text("from pkg.fresh import freshly_written\n\n"
+                                      "def caller():\n    return freshly_written()\n")
+    proc = run_cli("refs", "freshly_written", str(root), "--json")
+    assert proc.returncode == 0 and "updated the index first: 1 file" in proc.stderr
+    assert any(r["path"] == "pkg/user.py" for r in json.loads(proc.stdout)["references"])
+    (root / "pkg/later.py").write_text("def written_later():\n    pass\n")
+    proc = run_cli("symbols", "written_later", str(root), "--json")
+    assert proc.returncode == 0 and "updated the index first: 1 file" in proc.stderr
+    assert [s["path"] for s in json.loads(proc.stdout)["symbols"]] == ["pkg/later.py"]
 
 
 def test_a_large_change_or_auto_update_off_is_reported_not_waited_for(make_repo):
