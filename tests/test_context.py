@@ -354,3 +354,34 @@ def test_inline_tests_are_not_the_code_a_bug_report_is_about(make_repo):
                                   4_000)
     assert [item for item in about_tests.items if item.path == "src/watcher.rs" and item.detail == "full"
             and item.end_line > tests_start], [(i.path, i.start_line, i.end_line, i.detail) for i in about_tests.items]
+
+
+def test_the_first_file_comes_nearly_whole_when_the_hits_concentrate_in_it(make_repo, monkeypatch):
+    """A file too big to come whole, where most of the best hits are: after the functions the
+    question's words touch, its other functions fill the first file's allowance (a fix often
+    touches a function that the report does not name). When the hits are spread, only the
+    touched functions come."""
+    import codeassist.context.assemble as assemble_module
+
+    def function(name: str, words: str) -> str:
+        body = "".join(f"    value = value * {k + 3} + len({words!r})\n" for k in range(10))
+        return f"def {name}(value):\n    \"\"\"{words}.\"\"\"\n{body}    return value\n\n\n"
+
+    core = "".join(function(f"parse_option_{i}", "parse an option threshold") for i in range(14))
+    core += "".join(function(f"settle_balance_{i}", "settle the ledger balance") for i in range(40))
+    files = generated_python_files(40, functions=8)
+    files["app/core.py"] = core
+    project = codeassist.open(make_repo(files))
+    project.index()
+    question = "parse option rejects negative thresholds"
+
+    def filled(context) -> set[str]:
+        return {item.path + f":{item.start_line}" for item in context.items
+                if item.path == "app/core.py" and item.detail == "full" and item.end_line - item.start_line < 20
+                and "settle_balance" in "\n".join(project.source("app/core.py")[item.start_line - 1:item.end_line])}
+
+    nearly_whole = project.context(question, 8_000)
+    assert nearly_whole.mode == "graded" and len(filled(nearly_whole)) >= 3, filled(nearly_whole)
+    assert nearly_whole.tokens <= 8_000
+    monkeypatch.setattr(assemble_module, "CONCENTRATED_HITS", 11)  # as if the hits were spread
+    assert not filled(codeassist.open(project.root).context(question, 8_000))

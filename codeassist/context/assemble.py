@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from ..errors import QueryError
-from ..index.reader import IndexedFile, IndexReader
+from ..index.reader import ChunkSpan, IndexedFile, IndexReader
 from ..parsing.kinds import ENCLOSING_KINDS
 from ..parsing.languages import CODE_LANGUAGES
 from ..parsing.terms import STOPWORDS, split_identifier
@@ -65,6 +65,8 @@ FIRST_FILE_RESERVE = 1_500
 HEADER_LINES_MAX = 80
 #: tests, examples and docs weigh this much for a question that is not about them
 ASIDE_WEIGHT = 0.5
+#: the first depth file comes nearly whole (``fill``) when this many of the best hits are in it
+CONCENTRATED_HITS, CONCENTRATED_OF = 5, 10
 _EXAMPLE_PATH = re.compile(r"(^|/)(examples?|samples?|demos?|docs?|benchmarks?)(/|$)", re.I)
 _MANIFESTS = re.compile(
     r"^(readme|pyproject\.toml|setup\.py|setup\.cfg|package\.json|go\.mod|cargo\.toml|pom\.xml|"
@@ -429,7 +431,8 @@ class _Assembler:
                 continue
             if self.depth_left <= 0:
                 break
-            blocks.extend(self._depth_blocks(file_id, score))
+            nearly_whole = i == 0 and _hits_in(file_id, ranked[:CONCENTRATED_OF], chunk_rows) >= CONCENTRATED_HITS
+            blocks.extend(self._depth_blocks(file_id, score, nearly_whole))
         for chunk_id, symbol_id, score in ranked:
             row = chunk_rows.get(chunk_id)
             if row is None:
@@ -486,13 +489,15 @@ class _Assembler:
         """The file most likely to matter, whole, when it fits in ``FIRST_FILE_SHARE`` of what
         the budget has left (more than the depth share: a fix often touches a file in several
         places, and a whole file is what holds them all); its cost comes off the depth budget."""
-        allowance = int(FIRST_FILE_SHARE * max(0, self.budget - self.head_tokens - FIRST_FILE_RESERVE))
-        fits = self._whole_if_fits(file_id, score, allowance)
+        fits = self._whole_if_fits(file_id, score, self._first_file_allowance())
         if fits is None:
             return None
         whole, cost = fits
         self.depth_left = max(0, self.depth_left - cost)
         return whole
+
+    def _first_file_allowance(self) -> int:
+        return int(FIRST_FILE_SHARE * max(0, self.budget - self.head_tokens - FIRST_FILE_RESERVE))
 
     def _whole_if_fits(self, file_id: int, score: float, room: int) -> tuple[_Block, int] | None:
         """A file as one full block and its exact tokens, when they are at most ``room`` (a
@@ -503,15 +508,17 @@ class _Assembler:
             return None
         return whole, cost
 
-    def _depth_blocks(self, file_id: int, score: float) -> list[_Block]:
+    def _depth_blocks(self, file_id: int, score: float, nearly_whole: bool = False) -> list[_Block]:
         """A file whole, when it fits in what is left of the depth budget (a whole file replaces
-        the pieces of it chosen elsewhere); else nearly whole: every function the question's
-        words touch."""
+        the pieces of it chosen elsewhere); else every function the question's words touch, and
+        with ``nearly_whole`` (the first file, where the hits concentrate) its other functions
+        too, up to the first file's allowance."""
         if (fits := self._whole_if_fits(file_id, score, self.depth_left)) is not None:
             whole, cost = fits
             self.depth_left -= cost
             return [whole]
-        touched = self._touched_functions(file_id, score * 0.99)
+        fill = self._first_file_allowance() if nearly_whole else None
+        touched = self._touched_functions(file_id, score * 0.99, fill)
         symbols = self.symbols.of_file(file_id)
         header_end = min((s.start_line for s in symbols), default=1) - 1  # imports and module docs
         if 0 < header_end <= HEADER_LINES_MAX:
@@ -531,9 +538,11 @@ class _Assembler:
         """Depth is for code: not docs, changelogs or data."""
         return info.language is not None and info.language in CODE_LANGUAGES
 
-    def _touched_functions(self, file_id: int, score: float) -> list[_Block]:
+    def _touched_functions(self, file_id: int, score: float, fill: int | None = None) -> list[_Block]:
         """The functions of a big file that the question's words touch (in their name or code),
-        those named by it first; at most a quarter of the budget's worth."""
+        those named by it first; at most a quarter of the budget's worth. With ``fill``, then
+        its other functions (those holding one of the words first, else in line order), whichever
+        still fit in ``fill`` tokens."""
         if not self.query_words:
             return []
         lines = self.texts.lines(file_id)
@@ -550,11 +559,16 @@ class _Assembler:
             used = sum(1 for w in self.query_words if w in body)
             if named or used >= 2:
                 found.append((named * 10 + used, sym))
+            elif fill is not None:
+                found.append((used - 100, sym))  # after every touched one
         found.sort(key=lambda item: (-item[0], item[1].start_line))
         out, spent = [], 0
-        for i, (_strength, sym) in enumerate(found):
+        cap = self.budget // 4 if fill is None else max(fill, self.budget // 4)
+        for i, (strength, sym) in enumerate(found):
             size = sum(len(line) for line in lines[sym.start_line - 1: sym.end_line]) // 3
-            if spent + size > self.budget // 4:
+            if spent + size > cap:
+                if strength < 0:  # filling: a smaller one may still fit
+                    continue
                 break
             spent += size
             out.append(_Block(file_id, sym.start_line, sym.end_line, "full", score * (1 - 0.002 * i), sym.qualname))
@@ -655,6 +669,12 @@ def _tree_text(paths: list[str] | list[list[str]], depth: int) -> str:
         if len(parts) - 1 <= depth:
             lines.append(f"{'  ' * (len(parts) - 1)}{parts[-1]}")
     return "\n".join(lines)
+
+
+def _hits_in(file_id: int, ranked: Sequence[RankedChunk], chunk_rows: dict[int, ChunkSpan]) -> int:
+    """How many of ``ranked`` are chunks of the file."""
+    return sum(1 for chunk_id, _s, _score in ranked
+               if (row := chunk_rows.get(chunk_id)) is not None and row.file_id == file_id)
 
 
 def assemble_context(index: IndexReader, root: Path, folder: Path, query: str, budget: int, *,
