@@ -73,7 +73,8 @@ class SymbolTable:
 
     def load_named(self, pairs: Iterable[tuple[int, str]]) -> None:
         """Load the definitions of each (file id, name) and the symbols enclosing them in one
-        batch, without the rest of their files' symbols; and their files' signatures."""
+        batch, without the rest of their files' symbols; and the signatures of the files that
+        have them."""
         missing = {p for p in pairs if p[0] not in self._by_file and p not in self._named_in}
         if not missing:
             return
@@ -93,7 +94,7 @@ class SymbolTable:
             for sym in rows:
                 self._by_id.setdefault(sym.id, sym)
             parents = {s.parent_id for s in rows if s.parent_id is not None and s.parent_id not in self._by_id}
-        self.load_signatures(p[0] for p in missing)
+        self.load_signatures(s.file_id for s in found)  # a file with none of the names shows none
 
     def named_in_file(self, file_id: int, name: str) -> list[SymbolRow]:
         """A file's definitions named ``name``, in line order."""
@@ -144,8 +145,7 @@ class SymbolTable:
         """The symbol's signature (its file's are read once, when one of them is first shown)."""
         if sym.signature_index is None:
             return sym.signature
-        if sym.file_id not in self._signatures:
-            self._signatures[sym.file_id] = self._index.signature_lists((sym.file_id,)).get(sym.file_id, [])
+        self.load_signatures((sym.file_id,))
         return signature_at(self._signatures, sym.file_id, sym.signature_index)
 
     def definitions(self, name: str) -> list[tuple[int, SymbolRow]]:
