@@ -40,6 +40,10 @@ _NOT_A_FIX = re.compile(r"\b(typo|docs?|documentation|readme|changelog|lint|form
 _CODE_SUFFIXES = (".py", ".go", ".rs", ".js", ".ts", ".tsx", ".jsx", ".java", ".c", ".h", ".cc", ".cpp", ".hpp",
                   ".cs", ".rb", ".php", ".kt", ".swift", ".scala", ".lua", ".sh")
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@", re.M)
+#: sign-offs and other people's names and addresses are not part of the report (a kernel commit
+#: can hold a dozen); "Fixes:" and "Link:" lines stay: they name what broke
+_TRAILER = re.compile(r"^(signed-off-by|co-authored-by|reviewed-by|acked-by|tested-by|reported-by|"
+                      r"suggested-by|reviewed-on|change-id|cc):.*\n?", re.I | re.M)
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CFG_TEST = re.compile(r"#\[cfg\((all\()?test\b")  # #[cfg(test)], #[cfg(all(test, ...))]
 
@@ -86,7 +90,7 @@ def find_cases(root: Path, *, limit: int = 50, max_files: int = 4, max_lines: in
         commit, parents, subject, body = (record.split("\x1f", 3) + ["", "", ""])[:4]
         if " " in parents.strip() or not parents.strip():
             continue
-        message = f"{subject}\n\n{body.strip()}".strip()
+        message = f"{subject}\n\n{_TRAILER.sub('', body).strip()}".strip()
         if not _BUG.search(message) or _NOT_A_FIX.search(subject):
             continue
         numstat = [line.split("\t") for line in run_git(root, "diff", "--numstat", "--no-renames",
@@ -177,11 +181,13 @@ def _covered(targets: dict[str, tuple[tuple[int, int], ...]], full: dict[str, li
 
 def _context_files(project: Project, question: str) -> list[str]:
     """The files the context brings whole first, best first: hits fused with whole-file
-    evidence (BM25 of the question over each file's chunks)."""
+    evidence (BM25 of the question over each file's chunks), as ``Project.context`` ranks them
+    (with the dense source when the project has embeddings)."""
     from .search import CONTEXT_RRF_K, CONTEXT_SOURCES, ranked_for_context
 
     with project.reader() as index:
-        _pieces, files = ranked_for_context(index, question, 60, CONTEXT_SOURCES, None, rrf_k=CONTEXT_RRF_K)
+        dense = project._dense_searcher().function(index)  # noqa: SLF001 - the same search as context's
+        _pieces, files = ranked_for_context(index, question, 60, CONTEXT_SOURCES, dense, rrf_k=CONTEXT_RRF_K)
         paths = index.paths_of(files)
     return [paths[f] for f in files if f in paths]
 

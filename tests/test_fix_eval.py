@@ -24,7 +24,9 @@ def _history(make_repo):
     run("commit", "-qm", "Initial shop")
     write_files(root, {"shop/cart.py": "def total(items):\n    s = 0\n    for i in items or []:\n"
                                        "        s += i.price\n    return s\n\n\ndef count(items):\n    return len(items)\n"})
-    run("commit", "-qam", "Fix crash in cart total when items is None\n\nTotal raised TypeError on a missing cart.")
+    run("commit", "-qam", "Fix crash in cart total when items is None\n\nTotal raised TypeError on a missing cart.\n\n"
+                          "Fixes: 1234abcd (\"Sum the cart\")\nSigned-off-by: Ann Smith <ann@example.org>\n"
+                          "Reviewed-by: Bo Lee <bo@example.org>\nCc: stable@example.org")
     write_files(root, {"README.md": "# shop\n\nFix the docs.\n"})
     run("commit", "-qam", "Fix typo in the docs")
     write_files(root, {"tests/test_cart.py": "def test_total():\n    assert 1\n"})
@@ -43,6 +45,9 @@ def test_cases_are_fixes_of_code_with_their_pre_image_lines(make_repo):
     cart = cases[1]
     assert cart.targets == {"shop/cart.py": ((3, 3),)}  # the line the fix changed, as it was before
     assert cases[0].targets == {"shop/pay.py": ((1, 1),)}  # a pure insertion: the line it follows
+    # the report, not who signed, reviewed or was copied; what it fixes stays
+    assert cart.question == ("Fix crash in cart total when items is None\n\nTotal raised TypeError on a missing cart."
+                             "\n\nFixes: 1234abcd (\"Sum the cart\")")
 
 
 def test_history_eval_end_to_end_against_the_bm25_baseline(make_repo):
