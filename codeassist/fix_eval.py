@@ -183,11 +183,11 @@ def _context_files(project: Project, question: str) -> list[str]:
     """The files the context brings whole first, best first: hits fused with whole-file
     evidence (BM25 of the question over each file's chunks), as ``Project.context`` ranks them
     (with the dense source when the project has embeddings)."""
-    from .search import CONTEXT_RRF_K, CONTEXT_SOURCES, ranked_for_context
+    from .search import ranked_for_context
 
     with project.reader() as index:
         dense = project._dense_searcher().function(index)  # noqa: SLF001 - the same search as context's
-        _pieces, files = ranked_for_context(index, question, 60, CONTEXT_SOURCES, dense, rrf_k=CONTEXT_RRF_K)
+        _pieces, files = ranked_for_context(index, question, dense)
         paths = index.paths_of(files)
     return [paths[f] for f in files if f in paths]
 

@@ -119,15 +119,14 @@ class Project:
         start, end) ranges sent earlier are not repeated; ``question_only`` leaves out the
         question-independent sections (a follow-up); ``pinned`` ranges come first, in full."""
         from .context import assemble_context, preload_token_counter
-        from .search import CONTEXT_RRF_K, CONTEXT_SOURCES, ranked_for_context
+        from .search import ranked_for_context
 
         preload_token_counter()  # overlaps with the search and the graph's load
         budget = self.settings.context_budget if budget is None else budget
         with self.reader() as index, self._snapshot_lock:
             ranked, files = [], []
             if query and query.strip():
-                ranked, files = ranked_for_context(index, query, 60, CONTEXT_SOURCES,
-                                                   self._dense_searcher().function(index), rrf_k=CONTEXT_RRF_K)
+                ranked, files = ranked_for_context(index, query, self._dense_searcher().function(index))
             return assemble_context(
                 index, self.root, self.index_dir, query or "", budget, fmt=format, ranked=ranked, depth_files=files,
                 held_files=held_files, exclude=exclude, question_only=question_only, pinned=pinned,

@@ -301,9 +301,9 @@ def test_file_source_ranks_the_file_that_holds_all_of_an_issues_words(make_repo)
 
         files = [index.chunks([cid])[cid].file_id for cid, _s, _w in _files(index, question, 10)]
         assert index.paths_of(files[:1]) == {files[0]: "shell/split.py"}
-        from codeassist.search import CONTEXT_SOURCES, ranked_for_context
+        from codeassist.search import RRF_K, ranked_for_context
 
-        _pieces, depth_files = ranked_for_context(index, question, 20, CONTEXT_SOURCES, None)
+        _pieces, depth_files = ranked_for_context(index, question, None, k=20, rrf_k=RRF_K)
         assert index.paths_of(depth_files[:1]) == {depth_files[0]: "shell/split.py"}  # what comes whole first
     hits = project.search(question, k=5, sources={"lexical", "symbol", "path", "file"})
     assert hits[0].path == "shell/split.py" and "file" in hits[0].sources

@@ -38,6 +38,7 @@ RRF_K = 20
 #: 95.0% with these, 91.7% with the search defaults; x/tools 86.7% vs 90.0%: one-two targets)
 CONTEXT_SOURCES = frozenset({"lexical", "symbol", "path", "dense", "file"})
 CONTEXT_RRF_K = 60
+CONTEXT_HITS = 60  # pieces the context assembler considers
 SYMBOL_SHARE_EXPONENT = 1.0
 #: per-source weights in the fusion; identifiers typed by the user are strong evidence, a plain
 #: English word that happens to name a symbol ("simplify") is weak evidence
@@ -128,11 +129,13 @@ def ranked_chunks(index: IndexReader, query: str, k: int, sources: set[str] | fr
     return [RankedChunk(c.chunk_id, c.symbol_id, c.score) for c in _ranked(index, query, k, sources, dense, rrf_k)]
 
 
-def ranked_for_context(index: IndexReader, query: str, k: int, sources: set[str] | frozenset[str] | None,
-                       dense: DenseSearch | None, *, rrf_k: int = RRF_K) -> tuple[list[RankedChunk], list[int]]:
-    """What the context assembler asks for: the pieces (chunks fused from every source but the
-    file source, best first: the code that answers), and the files in the order of the full
-    fusion, the file source included (the files most likely to matter, for depth)."""
+def ranked_for_context(index: IndexReader, query: str, dense: DenseSearch | None, *, k: int = CONTEXT_HITS,
+                       sources: set[str] | frozenset[str] | None = CONTEXT_SOURCES,
+                       rrf_k: int = CONTEXT_RRF_K) -> tuple[list[RankedChunk], list[int]]:
+    """What the context assembler asks for (its sources and fusion by default): the pieces
+    (chunks fused from every source but the file source, best first: the code that answers),
+    and the files in the order of the full fusion, the file source included (the files most
+    likely to matter, for depth)."""
     merged = _ranked(index, query, k, sources, dense, rrf_k, keep_all=True)
     pieces = sorted((c for c in merged if c.score_without("file") > 0),
                     key=lambda c: (-c.score_without("file"), c.chunk_id))[:k]
